@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { Ds01Error, ErrorCode } from '../shared/errors.js';
+
+/**
+ * The bot's own config file (DS01_CONFIG): who is who, where projects live, where DS01's
+ * resource-limits.yaml is. Bot and workers read the same file.
+ */
+const UserEntry = z.object({
+  slack_id: z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'a Slack user id like U0ALICE'),
+  user: z.string().regex(/^[a-z_][a-z0-9._-]{0,31}$/, 'a Unix user name'),
+  uid: z.number().int().min(0).max(2 ** 31 - 1),
+  gid: z.number().int().min(0).optional(),
+  group: z.string().min(1).optional(),
+});
+
+export const Ds01ConfigSchema = z.object({
+  notify_channel: z.string().regex(/^[CGD][A-Z0-9]{2,}$/, 'a Slack channel id like C0DS01NOTE').optional(),
+  workspaces: z.string().includes('{user}', { message: 'must contain {user}, e.g. /home/{user}/workspace' }),
+  limits_file: z.string().min(1),
+  user_overrides_file: z.string().min(1).optional(),
+  admin_contact: z.string().default('the DS01 admins (#ds01-help)'),
+  users: z.array(UserEntry).min(1),
+});
+
+export type UserEntry = z.infer<typeof UserEntry>;
+export interface Ds01Config extends Omit<z.infer<typeof Ds01ConfigSchema>, 'limits_file' | 'user_overrides_file'> {
+  /** Absolute path, resolved against the config file's folder. */
+  limits_file: string;
+  user_overrides_file?: string;
+  /** Folder the config was read from, for resolving relative paths. */
+  baseDir: string;
+}
+
+export function parseDs01Config(text: string, baseDir: string, source = 'config'): Ds01Config {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new Ds01Error(ErrorCode.Config, `${source} is not valid YAML: ${(err as Error).message}`, { cause: err });
+  }
+  const result = Ds01ConfigSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const key = issue.path.join('.') || '(top level)';
+    throw new Ds01Error(ErrorCode.Config, `${source}: key "${key}": ${issue.message}`);
+  }
+  const cfg = result.data;
+  const seen = new Set<string>();
+  for (const [i, u] of cfg.users.entries()) {
+    if (seen.has(u.slack_id)) throw new Ds01Error(ErrorCode.Config, `${source}: key "users.${i}.slack_id": ${u.slack_id} is listed twice`);
+    seen.add(u.slack_id);
+  }
+  return {
+    ...cfg,
+    limits_file: path.resolve(baseDir, cfg.limits_file),
+    ...(cfg.user_overrides_file ? { user_overrides_file: path.resolve(baseDir, cfg.user_overrides_file) } : {}),
+    baseDir,
+  };
+}
+
+export function loadDs01Config(file: string): Ds01Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Ds01Error(ErrorCode.Config, `cannot read DS01_CONFIG file ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  return parseDs01Config(text, path.dirname(path.resolve(file)), file);
+}
+
+export function findUserBySlackId(cfg: Ds01Config, slackId: string): UserEntry | undefined {
+  return cfg.users.find((u) => u.slack_id === slackId);
+}
+
+export function findUserByName(cfg: Ds01Config, user: string): UserEntry | undefined {
+  return cfg.users.find((u) => u.user === user);
+}
+
+export function isAdmin(user: UserEntry): boolean {
+  return user.group === 'admin';
+}
+
+/** `<workspaces>/<project>` for this user, e.g. /home/alice/workspace/demo. */
+export function projectDir(cfg: Ds01Config, user: string, project: string): string {
+  return path.resolve(cfg.baseDir, cfg.workspaces.replaceAll('{user}', user), project);
+}

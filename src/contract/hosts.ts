@@ -1,0 +1,41 @@
+import { z } from 'zod';
+
+/**
+ * What each worker publishes about its host (Redis, with a TTL): the bot answers `/ds01 status`,
+ * `/ds01 gpus`, the App Home and picks a host for a launch from these, without touching Docker.
+ */
+export const HostGpu = z.object({
+  slot: z.string(),
+  uuid: z.string(),
+  name: z.string(),
+  gpuEq: z.number(),
+  holder: z.object({ container: z.string(), user: z.string() }).nullable(),
+});
+
+export const HostContainer = z.object({
+  name: z.string(),
+  user: z.string(),
+  project: z.string(),
+  state: z.string(),
+  image: z.string(),
+  gpuUuids: z.array(z.string()),
+  createdAt: z.string().nullable(),
+  protected: z.boolean(),
+});
+
+export const HostImage = z.object({ user: z.string(), uid: z.number(), project: z.string(), image: z.string(), createdAt: z.string() });
+
+export const HostSnapshot = z.object({
+  hostId: z.string(),
+  updatedAt: z.iso.datetime(),
+  gpuMode: z.enum(['nvidia', 'fake']),
+  gpus: z.array(HostGpu),
+  containers: z.array(HostContainer),
+  images: z.array(HostImage),
+});
+export type HostSnapshot = z.infer<typeof HostSnapshot>;
+export type HostContainer = z.infer<typeof HostContainer>;
+export type HostGpu = z.infer<typeof HostGpu>;
+
+/** A snapshot older than this means the worker is gone. */
+export const HOST_SNAPSHOT_TTL_S = 45;

@@ -1,0 +1,25 @@
+/** Every queue name and Redis key in one place (bot and workers agree on these). */
+export const EVENTS_QUEUE = 'ds01-events';
+export const hostQueueName = (hostId: string): string => `ds01-host-${hostId}`;
+
+export const RedisKey = {
+  /** JSON HostSnapshot, refreshed by each worker with a TTL: who is online and what it holds. */
+  host: (hostId: string) => `ds01:host:${hostId}`,
+  hostsIndex: 'ds01:hosts',
+  /** Per-host GPU allocation lock, so two launches never get the same GPU. */
+  allocationLock: (hostId: string) => `ds01:lock:alloc:${hostId}`,
+  /** Per-project lock for Dockerfile edits and builds. */
+  projectLock: (hostId: string, uid: number, project: string) => `ds01:lock:project:${hostId}:${uid}:${project}`,
+  /** Claims a launch so a double submit cannot queue it twice (SET NX, cleared when it ends). */
+  launchInflight: (uid: number, project: string) => `ds01:inflight:launch:${uid}:${project}`,
+  /** Idle-check history and warnings already sent, per container. */
+  lifecycle: (hostId: string, container: string) => `ds01:lifecycle:${hostId}:${container}`,
+  keepalive: (hostId: string, container: string) => `ds01:keepalive:${hostId}:${container}`,
+  /** Fake-GPU utilisation source for `DS01_GPUS=fake:N` hosts (hash uuid → percent). */
+  fakeGpuUtil: (hostId: string) => `ds01:fake-gpu-util:${hostId}`,
+  /** Events already delivered (Slack's retries and BullMQ re-runs must not double-post). */
+  eventSeen: (eventId: string) => `ds01:seen:${eventId}`,
+  recentRetirements: (slackUserId: string) => `ds01:retirements:${slackUserId}`,
+  faqFeedback: 'ds01:faq:feedback',
+  faqAsked: 'ds01:faq:asked',
+} as const;

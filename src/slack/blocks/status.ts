@@ -1,0 +1,56 @@
+import type { KnownBlock } from '@slack/types';
+import type { HostSnapshot } from '../../contract/hosts.js';
+import type { UserLimits } from '../../limits/resource-limits.js';
+
+/** `/ds01 status`: the user's containers and images across hosts. */
+export function statusMessage(user: string, hosts: HostSnapshot[]): { text: string; blocks: KnownBlock[] } {
+  const lines: string[] = [];
+  for (const h of hosts) {
+    const gpuByUuid = new Map(h.gpus.map((g) => [g.uuid, g]));
+    for (const c of h.containers.filter((c) => c.user === user)) {
+      const gpus = c.gpuUuids.map((u) => `GPU ${gpuByUuid.get(u)?.slot ?? '?'}`).join(', ') || 'no GPU';
+      lines.push(`• \`${c.project}\` — *${c.state}* on ${h.hostId}, ${gpus}${c.createdAt ? `, since ${c.createdAt.slice(0, 16).replace('T', ' ')} UTC` : ''}${c.protected ? ' (protected)' : ''}`);
+    }
+  }
+  const images: string[] = [];
+  for (const h of hosts) for (const i of h.images.filter((i) => i.user === user)) images.push(`• \`${i.image}\` on ${h.hostId}`);
+  const text = lines.length ? `*Your containers*\n${lines.join('\n')}` : 'You have no containers right now. Start one with `/ds01 launch <project>`.';
+  const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text } }];
+  if (images.length) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Your images*\n${images.join('\n')}` } });
+  if (hosts.length === 0) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: ':warning: No GPU host has reported in, so this may be incomplete.' }] });
+  return { text, blocks };
+}
+
+/** `/ds01 gpus`: every GPU on every host, free or whose. */
+export function gpusMessage(hosts: HostSnapshot[]): { text: string; blocks: KnownBlock[] } {
+  if (hosts.length === 0) {
+    const text = 'No GPU host has reported in right now, so I cannot show the GPUs. Please tell the DS01 admins.';
+    return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+  }
+  const blocks: KnownBlock[] = [];
+  const summary: string[] = [];
+  for (const h of hosts) {
+    const free = h.gpus.filter((g) => !g.holder).length;
+    summary.push(`${h.hostId}: ${free}/${h.gpus.length} free`);
+    const lines = h.gpus.map((g) => `• GPU ${g.slot} ${g.name}${g.gpuEq < 1 ? ` (${g.gpuEq.toFixed(2)} GPU)` : ''} — ${g.holder ? `${g.holder.user} (\`${g.holder.container}\`)` : '*free*'}`);
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*${h.hostId}* — ${free} of ${h.gpus.length} free${h.gpuMode === 'fake' ? ' (simulated GPUs)' : ''}\n${lines.join('\n') || 'no GPUs found'}` } });
+  }
+  return { text: `GPUs — ${summary.join('; ')}`, blocks };
+}
+
+const hours = (h: number | null) => (h === null ? 'no limit' : h < 1 ? `${Math.round(h * 60)} min` : `${h} h`);
+const gib = (b: number) => `${Math.round(b / 2 ** 30)} GB`;
+
+/** `/ds01 limits`: the user's effective limits from DS01's resource-limits.yaml. */
+export function limitsMessage(user: string, l: UserLimits): { text: string; blocks: KnownBlock[] } {
+  const text = [
+    `*Your limits* (${user}, group *${l.group}*)`,
+    `• GPUs: ${l.maxGpuEquivalents === null ? 'no quota' : `${l.maxGpuEquivalents} GPU-equivalents in total`}, ${l.maxGpuSlotsPerContainer === null ? 'any number' : `at most ${l.maxGpuSlotsPerContainer}`} per container`,
+    `• Containers at once: ${l.maxContainersPerUser ?? 'no limit'}`,
+    `• Per container: ${l.maxCpus} CPUs, ${gib(l.memoryBytes)} memory, ${gib(l.shmSizeBytes)} shared memory`,
+    `• Idle timeout: ${hours(l.idleTimeoutH)} (GPU below ${l.policies.gpuIdleThreshold}% and CPU below ${l.policies.cpuIdleThreshold}%); halved when the GPUs are in high demand`,
+    `• Longest run: ${hours(l.maxRuntimeH)}`,
+    `• Keep-alive: up to ${hours(l.policies.keepaliveMaxDurationH)} with \`/ds01 keepalive <project> [hours]\``,
+  ].join('\n');
+  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+}

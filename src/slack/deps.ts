@@ -1,0 +1,30 @@
+import type { RespondFn } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import type { Redis } from 'ioredis';
+import type { Ds01Config, UserEntry } from '../config/ds01-config.js';
+import type { HostRegistry } from '../hosts/registry.js';
+import type { ResourceLimits, UserOverrides } from '../limits/resource-limits.js';
+import type { JobsClient } from '../queue/jobs-client.js';
+import type { Logger } from '../shared/logger.js';
+
+/** What the Slack listeners need; built once in app.ts. */
+export interface BotDeps {
+  config: Ds01Config;
+  limits: ResourceLimits;
+  userOverrides?: UserOverrides;
+  redis: Redis;
+  jobs: JobsClient;
+  hosts: HostRegistry;
+  log: Logger;
+}
+
+/** One slash command invocation by a registered user, after the ack. */
+export interface CommandContext {
+  deps: BotDeps;
+  user: UserEntry;
+  slackUserId: string;
+  channelId: string;
+  triggerId: string;
+  respond: RespondFn;
+  client: WebClient;
+}

@@ -1,0 +1,58 @@
+import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import { findUserBySlackId } from '../../../config/ds01-config.js';
+import { userMessageOf, isDs01Error } from '../../../shared/errors.js';
+import { helpBlocks } from '../../blocks/help.js';
+import { launchCommand } from '../../commands/launch.js';
+import { parseCommand, type Command } from '../../commands/parse.js';
+import { gpusCommand, limitsCommand, statusCommand } from '../../commands/status.js';
+import type { BotDeps, CommandContext } from '../../deps.js';
+
+/**
+ * `/ds01 …`: parse and check the user (pure, in memory), ack at once, then do the work. The ack
+ * never waits on Redis, Docker or Slack: anything slow happens after it and answers via respond().
+ */
+export function ds01Command(deps: BotDeps) {
+  return async ({ command, ack, respond, client }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
+    const parsed = parseCommand(command.text ?? '');
+    if (!parsed.ok) {
+      await ack({ response_type: 'ephemeral', text: parsed.message, ...(parsed.showHelp ? { blocks: helpBlocks(parsed.message) } : {}) });
+      return;
+    }
+    const user = findUserBySlackId(deps.config, command.user_id);
+    if (!user) {
+      await ack({
+        response_type: 'ephemeral',
+        text: `You're not registered with DS01 on Slack yet, so I can't run anything for you. Ask ${deps.config.admin_contact} to add your Slack account (${command.user_id}) to the bot's user list.`,
+      });
+      return;
+    }
+    const cmd = parsed.command;
+    if (cmd.sub === 'help' && !cmd.question) {
+      await ack({ response_type: 'ephemeral', text: 'What I can do', blocks: helpBlocks() });
+      return;
+    }
+    await ack();
+    const ctx: CommandContext = { deps, user, slackUserId: command.user_id, channelId: command.channel_id, triggerId: command.trigger_id, respond, client };
+    try {
+      await run(ctx, cmd);
+    } catch (err) {
+      if (!isDs01Error(err)) deps.log.error({ err, sub: cmd.sub }, 'command failed');
+      await respond({ response_type: 'ephemeral', text: userMessageOf(err) }).catch(() => undefined);
+    }
+  };
+}
+
+async function run(ctx: CommandContext, cmd: Command): Promise<void> {
+  switch (cmd.sub) {
+    case 'launch':
+      return launchCommand(ctx, cmd);
+    case 'status':
+      return statusCommand(ctx);
+    case 'gpus':
+      return gpusCommand(ctx);
+    case 'limits':
+      return limitsCommand(ctx);
+    default:
+      await ctx.respond({ response_type: 'ephemeral', text: `\`${cmd.sub}\` is not available yet.` });
+  }
+}

@@ -1,0 +1,7 @@
+import type { App } from '@slack/bolt';
+import type { BotDeps } from '../../deps.js';
+import { ds01Command } from './ds01.js';
+
+export function registerCommands(app: App, deps: BotDeps): void {
+  app.command('/ds01', ds01Command(deps));
+}

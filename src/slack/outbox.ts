@@ -1,0 +1,69 @@
+import { Worker, type Job } from 'bullmq';
+import type { WebClient } from '@slack/web-api';
+import type { KnownBlock } from '@slack/types';
+import type { Redis } from 'ioredis';
+import { Ds01Event, type ReplyTarget } from '../contract/jobs.js';
+import { EVENTS_QUEUE, RedisKey } from '../contract/queues.js';
+import type { Logger } from '../shared/logger.js';
+import type { BotDeps } from './deps.js';
+import { launchFailedMessage, launchProgressMessage, launchRunningMessage } from './blocks/launch.js';
+import { renderOtherEvent } from './outbox-render.js';
+
+type Message = { text: string; blocks: KnownBlock[] };
+
+/**
+ * Turns the workers' events into Slack messages. One consumer, one event at a time, so the
+ * updates of one message land in the order they happened.
+ */
+export function startOutbox(deps: BotDeps, client: WebClient, connection: Redis, log: Logger): Worker {
+  const worker = new Worker(
+    EVENTS_QUEUE,
+    async (job: Job) => {
+      const parsed = Ds01Event.safeParse(job.data);
+      if (!parsed.success) {
+        log.error({ jobId: job.id, issues: parsed.error.issues }, 'event does not match the contract; dropped');
+        return;
+      }
+      await deliver(deps, client, parsed.data);
+    },
+    { connection, concurrency: 1 },
+  );
+  worker.on('failed', (job, err) => log.warn({ jobId: job?.id, err: err.message }, 'event delivery failed; will retry'));
+  worker.on('error', (err) => log.error({ err: err.message }, 'outbox error'));
+  return worker;
+}
+
+/** Update the job's progress message in place, or post a new DM when there is none. */
+export async function upsert(client: WebClient, reply: ReplyTarget, ownerSlackId: string, msg: Message): Promise<void> {
+  if (reply) {
+    await client.chat.update({ channel: reply.channel, ts: reply.ts, text: msg.text, blocks: msg.blocks });
+  } else {
+    await client.chat.postMessage({ channel: ownerSlackId, text: msg.text, blocks: msg.blocks });
+  }
+}
+
+async function endLaunch(redis: Redis, uid: number, project: string, requestId: string): Promise<void> {
+  const key = RedisKey.launchInflight(uid, project);
+  if ((await redis.get(key)) === requestId) await redis.del(key);
+}
+
+export async function deliver(deps: BotDeps, client: WebClient, e: Ds01Event): Promise<void> {
+  switch (e.type) {
+    case 'launch.progress':
+      return upsert(client, e.reply, e.owner.slackUserId, launchProgressMessage(e));
+    case 'launch.running':
+      await endLaunch(deps.redis, e.owner.uid, e.project, e.requestId);
+      return upsert(client, e.reply, e.owner.slackUserId, launchRunningMessage(e));
+    case 'build.progress':
+      if (e.purpose === 'launch') return upsert(client, e.reply, e.owner.slackUserId, launchProgressMessage(e));
+      return renderOtherEvent(deps, client, e);
+    case 'job.failed':
+      if (e.kind === 'launch') {
+        await endLaunch(deps.redis, e.owner.uid, e.project, e.requestId);
+        return upsert(client, e.reply, e.owner.slackUserId, launchFailedMessage(e));
+      }
+      return renderOtherEvent(deps, client, e);
+    default:
+      return renderOtherEvent(deps, client, e);
+  }
+}

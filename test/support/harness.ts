@@ -1,0 +1,107 @@
+import { SlackSimulator } from '../../src/local/slack-simulator.js';
+import { interactionBody, postToApp, slashCommandBody } from '../../src/local/slack-signing.js';
+import { freePort, newSigningSecret, startProcess, type Proc } from './processes.js';
+import { dockerHost, redisUrl, resetWorld, World, type TestUser } from './services.js';
+
+/**
+ * One running system for an end-to-end test: the Slack simulator, `npm run bot` and one or more
+ * `npm run worker` processes, on the real Redis and Docker engine.
+ */
+export interface WorkerOptions {
+  hostId?: string;
+  gpus?: string;
+  dockerHost?: string;
+  env?: Record<string, string>;
+}
+
+export class Harness {
+  readonly slack = new SlackSimulator();
+  readonly signingSecret = newSigningSecret();
+  bot!: Proc;
+  workers = new Map<string, Proc>();
+  port = 0;
+
+  constructor(readonly world: World) {}
+
+  async start(workers: WorkerOptions[] = [{}], botEnv: Record<string, string> = {}): Promise<this> {
+    await resetWorld();
+    await this.slack.start();
+    this.port = await freePort();
+    this.bot = startProcess('bot', 'src/main.ts', {
+      SLACK_BOT_TOKEN: 'xoxb-test-token',
+      SLACK_SIGNING_SECRET: this.signingSecret,
+      SLACK_API_URL: this.slack.apiUrl,
+      PORT: String(this.port),
+      REDIS_URL: redisUrl(),
+      DS01_CONFIG: this.world.configFile,
+      ...botEnv,
+    });
+    await this.bot.waitForLine(/DS01 bot ready/);
+    for (const w of workers) await this.startWorker(w);
+    return this;
+  }
+
+  async startWorker(w: WorkerOptions = {}): Promise<Proc> {
+    const hostId = w.hostId ?? 'gpu1';
+    const proc = startProcess(`worker-${hostId}`, 'workers/main.ts', {
+      REDIS_URL: redisUrl(),
+      DS01_CONFIG: this.world.configFile,
+      DS01_HOST_ID: hostId,
+      DOCKER_HOST: w.dockerHost ?? dockerHost(),
+      DS01_GPUS: w.gpus ?? 'fake:4',
+      DS01_HEARTBEAT_S: '1',
+      DS01_JOB_LOCK_MS: '4000',
+      ...w.env,
+    });
+    this.workers.set(hostId, proc);
+    await proc.waitForLine(/worker ready/);
+    return proc;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.workers.values()].map((w) => w.stop()));
+    await this.bot?.stop();
+    await this.slack.stop();
+  }
+
+  get eventsUrl(): string {
+    return `http://127.0.0.1:${this.port}/slack/events`;
+  }
+
+  /** Sends `/ds01 <text>` as `user`; returns the HTTP ack and the response_url it was given. */
+  async slash(user: TestUser, text: string): Promise<{ status: number; ack: Record<string, unknown>; responseUrl: string }> {
+    const responseUrl = this.slack.responseUrl();
+    const body = slashCommandBody({ text, user_id: user.slack_id, user_name: user.user, response_url: responseUrl });
+    const res = await postToApp(this.eventsUrl, this.signingSecret, body, 'application/x-www-form-urlencoded');
+    return { status: res.status, ack: res.body ? (JSON.parse(res.body) as Record<string, unknown>) : {}, responseUrl: new URL(responseUrl).pathname };
+  }
+
+  async interact(payload: unknown): Promise<{ status: number; body: string }> {
+    return postToApp(this.eventsUrl, this.signingSecret, interactionBody(payload), 'application/x-www-form-urlencoded');
+  }
+
+  async event(envelope: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+    return postToApp(this.eventsUrl, this.signingSecret, JSON.stringify(envelope), 'application/json', headers);
+  }
+
+  /** The reply posted to a slash command's response_url. */
+  responseTo(responseUrl: string, timeoutMs = 15_000) {
+    return this.slack.waitFor((c) => c.method === 'response_url' && c.args.response_url === responseUrl, timeoutMs, `a reply on ${responseUrl}`);
+  }
+}
+
+/** All text in a Slack message (text + blocks), for assertions on what the user reads. */
+export function messageText(args: Record<string, unknown>): string {
+  const parts: string[] = [String(args.text ?? '')];
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (k === 'text' && typeof x === 'string') parts.push(x);
+        else walk(x);
+      }
+    }
+  };
+  walk(args.blocks);
+  return parts.join('\n');
+}

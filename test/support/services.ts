@@ -1,0 +1,109 @@
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Docker from 'dockerode';
+import { Redis } from 'ioredis';
+import { dockerOptionsFromHost } from '../../workers/docker/engine.js';
+
+/**
+ * The real Redis and Docker engine the tests run against. `npm test` (scripts/test.sh) starts
+ * private ones and exports their addresses; running vitest directly needs the same variables.
+ */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const LIMITS_FILE = path.resolve(REPO_ROOT, '../shared/ds01-reference/config/resource-limits.yaml');
+
+function required(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: run the tests with \`npm test\`, which starts Redis and Docker and sets it`);
+  return v;
+}
+
+export const redisUrl = (): string => required('REDIS_URL');
+export const dockerHost = (): string => required('DOCKER_HOST');
+export const baseImage = (): string => process.env.DS01_TEST_BASE_IMAGE ?? 'ds01-test/base:latest';
+
+export function docker(): Docker {
+  return new Docker(dockerOptionsFromHost(dockerHost()));
+}
+
+export function redis(): Redis {
+  return new Redis(redisUrl(), { maxRetriesPerRequest: null });
+}
+
+/** A clean slate: no DS01 containers or images on the test engine, an empty Redis. */
+export async function resetWorld(): Promise<void> {
+  const d = docker();
+  const containers = await d.listContainers({ all: true, filters: { label: ['ds01.managed=true'] } });
+  await Promise.all(containers.map((c) => d.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  const images = await d.listImages();
+  for (const img of images) {
+    if ((img.RepoTags ?? []).some((t) => t.startsWith('ds01-') && !t.startsWith('ds01-test/'))) {
+      await d.getImage(img.Id).remove({ force: true }).catch(() => undefined);
+    }
+  }
+  const r = redis();
+  await r.flushdb();
+  await r.quit();
+}
+
+export interface TestUser {
+  slack_id: string;
+  user: string;
+  uid: number;
+  group?: string;
+}
+
+export const ALICE: TestUser = { slack_id: 'U0ALICE', user: 'alice', uid: 1001, group: 'student' };
+export const BOB: TestUser = { slack_id: 'U0BOB', user: 'bob', uid: 1002, group: 'student' };
+export const ADMIN: TestUser = { slack_id: 'U0ADMIN', user: 'admin1', uid: 1000, group: 'admin' };
+
+/** A temp folder with a DS01 config, DS01's own resource-limits.yaml, and users' workspaces. */
+export class World {
+  readonly dir: string;
+  readonly configFile: string;
+
+  constructor(users: TestUser[] = [ALICE, BOB, ADMIN], opts: { notifyChannel?: string } = {}) {
+    this.dir = mkdtempSync(path.join(os.tmpdir(), 'ds01-world-'));
+    this.configFile = path.join(this.dir, 'config.yaml');
+    const lines = [
+      `notify_channel: ${opts.notifyChannel ?? 'C0DS01NOTE'}`,
+      `workspaces: ${this.dir}/home/{user}/workspace`,
+      `limits_file: ${LIMITS_FILE}`,
+      `admin_contact: "#ds01-help"`,
+      'users:',
+      ...users.map((u) => `  - { slack_id: ${u.slack_id}, user: ${u.user}, uid: ${u.uid}${u.group ? `, group: ${u.group}` : ''} }`),
+    ];
+    writeFileSync(this.configFile, lines.join('\n') + '\n');
+  }
+
+  projectDir(user: TestUser, project: string): string {
+    return path.join(this.dir, 'home', user.user, 'workspace', project);
+  }
+
+  /** A project whose Dockerfile builds from the offline test image, DS01-style. */
+  addProject(user: TestUser, project: string, dockerfile?: string): string {
+    const dir = this.projectDir(user, project);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      path.join(dir, 'Dockerfile'),
+      dockerfile ??
+        [
+          `FROM ${baseImage()}`,
+          'ARG DS01_USER_ID',
+          'ARG DS01_GROUP_ID',
+          'ARG DS01_USERNAME',
+          'RUN echo "$DS01_USERNAME:$DS01_USER_ID:$DS01_GROUP_ID" > /etc/ds01-build-user',
+          '',
+          '# Custom additional packages',
+          'RUN pip install --no-cache-dir numpy==1.26.4',
+          '',
+          'WORKDIR /workspace',
+          'CMD ["/bin/sh"]',
+          '',
+        ].join('\n'),
+    );
+    writeFileSync(path.join(dir, 'train.py'), 'print("hello from the workspace")\n');
+    return dir;
+  }
+}

@@ -1,0 +1,50 @@
+import type { Redis } from 'ioredis';
+import type { Ds01Config, UserEntry } from '../src/config/ds01-config.js';
+import { findUserByName } from '../src/config/ds01-config.js';
+import type { Person } from '../src/contract/jobs.js';
+import { effectiveLimits, type ResourceLimits, type UserLimits, type UserOverrides } from '../src/limits/resource-limits.js';
+import { Ds01Error, ErrorCode } from '../src/shared/errors.js';
+import type { Logger } from '../src/shared/logger.js';
+import type { DockerEngine } from './docker/engine.js';
+import type { GpuInventory } from './gpu/inventory.js';
+import type { HostCapacity } from './host/host-limits.js';
+import type { EventPublisher } from './queue/events.js';
+
+/** Everything a job on this host needs, built once in workers/main.ts. */
+export interface WorkerContext {
+  hostId: string;
+  config: Ds01Config;
+  limits: ResourceLimits;
+  userOverrides?: UserOverrides;
+  engine: DockerEngine;
+  gpus: GpuInventory;
+  redis: Redis;
+  events: EventPublisher;
+  log: Logger;
+  capacity: HostCapacity;
+  buildTimeoutMs: number;
+  /** Hours in limits are multiplied by this (1 in production; tests compress time). */
+  timeScale: number;
+  /** Called after anything that changes containers or images, to refresh the host snapshot. */
+  onHostChanged: () => void;
+}
+
+export function ownerEntry(ctx: WorkerContext, owner: Person): UserEntry {
+  const entry = findUserByName(ctx.config, owner.user);
+  if (!entry || entry.uid !== owner.uid) {
+    throw new Ds01Error(ErrorCode.NotRegistered, `${owner.user} is not registered on ${ctx.hostId}. Ask the DS01 admins to add you.`);
+  }
+  return entry;
+}
+
+export function limitsFor(ctx: WorkerContext, user: UserEntry): UserLimits {
+  return effectiveLimits(ctx.limits, {
+    user: user.user,
+    ...(user.group ? { group: user.group } : {}),
+    ...(ctx.userOverrides ? { overrides: ctx.userOverrides } : {}),
+  });
+}
+
+export function nowIso(): string {
+  return new Date().toISOString();
+}

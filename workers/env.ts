@@ -1,0 +1,34 @@
+import os from 'node:os';
+import { z } from 'zod';
+
+/** The worker's environment (operator interface: see README "Configuration"). */
+const WorkerEnv = z.object({
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  DS01_CONFIG: z.string().min(1, 'DS01_CONFIG must name the YAML config file'),
+  DS01_HOST_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'DS01_HOST_ID: letters, digits, `.`, `_`, `-`')
+    .default(os.hostname().replace(/[^A-Za-z0-9_.-]/g, '-')),
+  DOCKER_HOST: z.string().default('unix:///var/run/docker.sock'),
+  DS01_GPUS: z.string().default('nvidia'),
+  /** Seconds between lifecycle checks (idle, runtime, hold-after-stop). DS01 checks every few minutes. */
+  DS01_CHECK_INTERVAL_S: z.coerce.number().positive().default(300),
+  /** Build time limit. */
+  DS01_BUILD_TIMEOUT_S: z.coerce.number().positive().default(3600),
+  /** Scale all limits' hours by this factor (tests compress time; 1 in production). */
+  DS01_TIME_SCALE: z.coerce.number().positive().default(1),
+  DS01_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(4),
+  /** BullMQ job lock: a worker that dies mid-job has its job re-run after about this long. */
+  DS01_JOB_LOCK_MS: z.coerce.number().int().min(1000).default(60_000),
+  DS01_HEARTBEAT_S: z.coerce.number().positive().default(10),
+});
+export type WorkerEnv = z.infer<typeof WorkerEnv>;
+
+export function loadWorkerEnv(env: NodeJS.ProcessEnv = process.env): WorkerEnv {
+  const r = WorkerEnv.safeParse(env);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new Error(`worker environment: ${i.path.join('.')}: ${i.message}`);
+  }
+  return r.data;
+}

@@ -1,0 +1,97 @@
+import { Label } from '../../src/ds01/naming.js';
+import type { HostSnapshot } from '../../src/contract/hosts.js';
+import { HOST_SNAPSHOT_TTL_S } from '../../src/contract/hosts.js';
+import { RedisKey } from '../../src/contract/queues.js';
+import { findUserByName } from '../../src/config/ds01-config.js';
+import type { WorkerContext } from '../context.js';
+import { limitsFor } from '../context.js';
+import type { ManagedContainer } from '../docker/engine.js';
+
+/**
+ * The host's allocation state, read the DS01 way: from the ds01.* labels of its containers.
+ * There is no other record, so the CLI and the bot see the same GPUs as taken.
+ */
+export interface ContainerState extends ManagedContainer {
+  user: string;
+  project: string;
+  gpuUuids: string[];
+  createdAt: string | null;
+  protected: boolean;
+  /** Whether it still holds its GPUs: running, or stopped within the owner's hold-after-stop time. */
+  holdsGpus: boolean;
+}
+
+const ACTIVE = new Set(['running', 'created', 'restarting', 'paused']);
+
+export function gpuUuidsOf(labels: Record<string, string>): string[] {
+  const raw = labels[Label.gpuUuids] ?? labels[Label.gpuUuid] ?? '';
+  return raw.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+export async function readContainers(ctx: WorkerContext): Promise<ContainerState[]> {
+  const list = await ctx.engine.listManaged();
+  const out: ContainerState[] = [];
+  for (const c of list) {
+    let holdsGpus = ACTIVE.has(c.state);
+    if (!holdsGpus && c.state === 'exited') {
+      // DS01 keeps a stopped container's GPU for gpu_hold_after_stop_h, then frees it.
+      const entry = findUserByName(ctx.config, c.labels[Label.user] ?? '');
+      const holdH = entry ? limitsFor(ctx, entry).gpuHoldAfterStopH : null;
+      const info = await ctx.engine.findContainer(c.name);
+      const finished = info?.finishedAt ? Date.parse(info.finishedAt) : NaN;
+      holdsGpus = holdH === null || (Number.isFinite(finished) && Date.now() - finished < holdH * ctx.timeScale * 3600_000);
+    }
+    out.push({
+      ...c,
+      user: c.labels[Label.user] ?? 'unknown',
+      project: c.labels[Label.project] ?? c.name.split('._.')[0] ?? c.name,
+      gpuUuids: gpuUuidsOf(c.labels),
+      createdAt: c.labels[Label.createdAt] ?? null,
+      protected: c.labels[Label.protected] === 'true',
+      holdsGpus,
+    });
+  }
+  return out;
+}
+
+export function holdersOf(containers: ContainerState[]): Array<{ container: string; user: string; gpuUuids: string[] }> {
+  return containers.filter((c) => c.holdsGpus && c.gpuUuids.length > 0).map((c) => ({ container: c.name, user: c.user, gpuUuids: c.gpuUuids }));
+}
+
+export async function buildSnapshot(ctx: WorkerContext): Promise<HostSnapshot> {
+  const [containers, slots, images] = await Promise.all([readContainers(ctx), ctx.gpus.slots(), ctx.engine.listImages('ds01-')]);
+  const holderByUuid = new Map<string, { container: string; user: string }>();
+  for (const c of containers) if (c.holdsGpus) for (const u of c.gpuUuids) holderByUuid.set(u, { container: c.name, user: c.user });
+  return {
+    hostId: ctx.hostId,
+    updatedAt: new Date().toISOString(),
+    gpuMode: ctx.gpus.mode,
+    gpus: slots.map((s) => ({ slot: s.slot, uuid: s.uuid, name: s.name, gpuEq: s.gpuEq, holder: holderByUuid.get(s.uuid) ?? null })),
+    containers: containers.map((c) => ({
+      name: c.name,
+      user: c.user,
+      project: c.project,
+      state: c.state,
+      image: c.image,
+      gpuUuids: c.gpuUuids,
+      createdAt: c.createdAt,
+      protected: c.protected,
+    })),
+    images: images.flatMap((img) => {
+      const m = /^ds01-(\d+)\/([^:]+):latest$/.exec(img.tag);
+      if (!m) return [];
+      const uid = Number(m[1]);
+      const user = ctx.config.users.find((u) => u.uid === uid)?.user ?? String(uid);
+      return [{ user, uid, project: m[2]!, image: img.tag, createdAt: new Date(img.created * 1000).toISOString() }];
+    }),
+  };
+}
+
+export async function publishSnapshot(ctx: WorkerContext): Promise<void> {
+  const snap = await buildSnapshot(ctx);
+  await ctx.redis
+    .multi()
+    .set(RedisKey.host(ctx.hostId), JSON.stringify(snap), 'EX', HOST_SNAPSHOT_TTL_S)
+    .sadd(RedisKey.hostsIndex, ctx.hostId)
+    .exec();
+}

@@ -1,0 +1,162 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { BuildJob, LaunchJob } from '../../src/contract/jobs.js';
+import { RedisKey } from '../../src/contract/queues.js';
+import { projectDir } from '../../src/config/ds01-config.js';
+import { imageName } from '../../src/ds01/naming.js';
+import { Ds01Error, ErrorCode } from '../../src/shared/errors.js';
+import type { WorkerContext } from '../context.js';
+import { nowIso, ownerEntry } from '../context.js';
+import { BuildLog, hintFor } from '../images/build-log.js';
+import { applyImageEdit } from '../images/project-files.js';
+import { withLock } from '../host/lock.js';
+
+/** Slack allows about one update a second per message; progress goes out at most this often. */
+const PROGRESS_EVERY_MS = 2000;
+
+export class BuildFailure extends Ds01Error {
+  constructor(
+    readonly step: string,
+    readonly lastLines: string[],
+    readonly hint: string,
+    message: string,
+  ) {
+    super(ErrorCode.BuildFailed, message);
+  }
+}
+
+/** The project's folder, checked: it exists and has a Dockerfile. */
+export function requireProject(ctx: WorkerContext, job: LaunchJob | BuildJob): string {
+  const dir = projectDir(ctx.config, job.owner.user, job.project);
+  if (!existsSync(dir)) {
+    throw new Ds01Error(
+      ErrorCode.UnknownProject,
+      `There is no project called \`${job.project}\` in your workspace on ${ctx.hostId} (looked for ${dir}). Create it with \`project init ${job.project}\` on the server, or check the name with \`/ds01 status\`.`,
+    );
+  }
+  if (!existsSync(path.join(dir, 'Dockerfile'))) {
+    throw new Ds01Error(
+      ErrorCode.NoDockerfile,
+      `Project \`${job.project}\` has no Dockerfile, so there is no image to build. Add one to ${dir} (\`project init ${job.project}\` writes a starter), then launch again.`,
+    );
+  }
+  return dir;
+}
+
+/**
+ * Builds `ds01-<uid>/<project>:latest` from the project's Dockerfile, streaming progress as
+ * events. One build per project per host at a time (Redis lock); a re-run after a crash simply
+ * builds again, which Docker's layer cache makes cheap, and tags the same name: no second effect.
+ */
+export async function buildProjectImage(
+  ctx: WorkerContext,
+  job: LaunchJob | BuildJob,
+  opts: { noCache: boolean; purpose: 'launch' | 'image-update'; python?: string[]; system?: string[] },
+): Promise<{ image: string; added: { python: string[]; system: string[] }; seconds: number }> {
+  const dir = requireProject(ctx, job);
+  const user = ownerEntry(ctx, job.owner);
+  const image = imageName(job.owner.uid, job.project);
+  const lockKey = RedisKey.projectLock(ctx.hostId, job.owner.uid, job.project);
+  return withLock(
+    ctx.redis,
+    lockKey,
+    async () => {
+      const started = Date.now();
+      let added = { python: [] as string[], system: [] as string[] };
+      if ((opts.python?.length ?? 0) + (opts.system?.length ?? 0) > 0) {
+        const edit = await applyImageEdit(dir, { python: opts.python ?? [], system: opts.system ?? [] });
+        added = edit.added;
+      }
+      const log = new BuildLog();
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), ctx.buildTimeoutMs);
+      let lastSent = 0;
+      let lastStep = -1;
+      try {
+        const stream = await ctx.engine.buildStream(dir, {
+          tag: image,
+          noCache: opts.noCache,
+          signal: controller.signal,
+          buildArgs: {
+            DS01_USER_ID: String(user.uid),
+            DS01_GROUP_ID: String(user.gid ?? user.uid),
+            DS01_USERNAME: user.user,
+          },
+        });
+        await readJsonLines(stream, async (obj) => {
+          log.push(obj);
+          const step = log.currentStep;
+          const now = Date.now();
+          if (step && (step.number !== lastStep || now - lastSent >= PROGRESS_EVERY_MS) && now - lastSent >= PROGRESS_EVERY_MS / 4) {
+            lastSent = now;
+            lastStep = step.number;
+            await ctx.events.publish({
+              type: 'build.progress',
+              requestId: job.requestId,
+              host: ctx.hostId,
+              owner: job.owner,
+              project: job.project,
+              reply: job.reply,
+              at: nowIso(),
+              purpose: opts.purpose,
+              step: step.number,
+              totalSteps: step.total,
+              line: step.instruction.slice(0, 300),
+            });
+          }
+        });
+      } catch (err) {
+        if (controller.signal.aborted) {
+          throw new Ds01Error(
+            ErrorCode.BuildTimeout,
+            `Building the image for \`${job.project}\` took longer than ${Math.round(ctx.buildTimeoutMs / 60000)} minutes and was stopped. Large installs are better split up; try again, or ask the admins if it keeps happening.`,
+          );
+        }
+        throw err;
+      } finally {
+        clearTimeout(timer);
+      }
+      log.finish();
+      if (log.failed) {
+        const failed = log.failedStep;
+        const failing = failed ? `step ${failed.number}/${failed.total} (${failed.instruction})` : 'the build';
+        throw new BuildFailure(
+          failing,
+          log.lines,
+          log.hint() ?? hintFor(log.lines.join('\n')) ?? 'Read the last lines of the log above; the error is usually in the final few.',
+          `The image for \`${job.project}\` did not build: ${failing} failed. The image was not changed.`,
+        );
+      }
+      ctx.onHostChanged();
+      return { image, added, seconds: (Date.now() - started) / 1000 };
+    },
+    { leaseMs: 30_000, waitMs: ctx.buildTimeoutMs, busyMessage: `Another build of \`${job.project}\` is still running; try again when it has finished.` },
+  );
+}
+
+/** Reads Docker's JSON-lines stream, handing each object to `onObject` in order. */
+async function readJsonLines(stream: NodeJS.ReadableStream, onObject: (obj: Record<string, unknown>) => Promise<void>): Promise<void> {
+  let buf = '';
+  for await (const chunk of stream as AsyncIterable<Buffer | string>) {
+    buf += chunk.toString();
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl).trim();
+      buf = buf.slice(nl + 1);
+      if (!line) continue;
+      try {
+        await onObject(JSON.parse(line) as Record<string, unknown>);
+      } catch (err) {
+        if (err instanceof SyntaxError) continue; // not JSON: ignore, the engine's stream is line-delimited JSON
+        throw err;
+      }
+    }
+  }
+  if (buf.trim()) {
+    try {
+      await onObject(JSON.parse(buf.trim()) as Record<string, unknown>);
+    } catch {
+      /* trailing partial line */
+    }
+  }
+}

@@ -1,0 +1,133 @@
+import type { GpuRef, LaunchJob, LaunchStage } from '../../src/contract/jobs.js';
+import { RedisKey } from '../../src/contract/queues.js';
+
+import { INTERFACE_ORCHESTRATION, Label, containerName, imageName } from '../../src/ds01/naming.js';
+import type { WorkerContext } from '../context.js';
+import { limitsFor, nowIso, ownerEntry } from '../context.js';
+import { allocateGpus } from '../gpu/allocator.js';
+import type { GpuSlot } from '../gpu/nvidia-smi.js';
+import { clampResources } from '../host/host-limits.js';
+import { holdersOf, readContainers } from '../host/host-state.js';
+import { withLock } from '../host/lock.js';
+import { buildProjectImage, requireProject } from './build.js';
+import { crashPoint } from '../crash-point.js';
+
+/**
+ * `/ds01 launch <project>`: build the image if missing, allocate GPUs, create and start
+ * `<project>._.<uid>`. Safe to run twice: every step first looks for what an earlier run made
+ * (the image, the container carrying this request's id) and finishes it instead of redoing it.
+ */
+export async function launch(ctx: WorkerContext, job: LaunchJob): Promise<void> {
+  const user = ownerEntry(ctx, job.owner);
+  const limits = limitsFor(ctx, user);
+  const name = containerName(job.project, job.owner.uid);
+  const image = imageName(job.owner.uid, job.project);
+  const dir = requireProject(ctx, job);
+  let built = false;
+
+  const progress = (stage: LaunchStage) =>
+    ctx.events.publish(
+      { type: 'launch.progress', requestId: job.requestId, host: ctx.hostId, owner: job.owner, project: job.project, reply: job.reply, at: nowIso(), stage, built },
+      `${job.requestId}.progress.${stage}`,
+    );
+
+  const running = async (gpus: GpuRef[], alreadyRunning: boolean) => {
+    ctx.onHostChanged();
+    await ctx.events.publish(
+      { type: 'launch.running', requestId: job.requestId, host: ctx.hostId, owner: job.owner, project: job.project, reply: job.reply, at: nowIso(), container: name, image, gpus, alreadyRunning, built },
+      `${job.requestId}.running`,
+    );
+  };
+
+  const slotsByUuid = async () => new Map((await ctx.gpus.slots()).map((s) => [s.uuid, s] as const));
+  const refs = (uuids: string[], known: Map<string, GpuSlot>): GpuRef[] =>
+    uuids.map((u) => ({ uuid: u, slot: known.get(u)?.slot ?? '?', name: known.get(u)?.name ?? 'GPU' }));
+
+  // 1. Is it there already? Running: say so (or, on a re-run of this request, report success).
+  const existing = await ctx.engine.findContainer(name);
+  if (existing?.state === 'running') {
+    const ours = existing.labels[Label.requestId] === job.requestId;
+    await running(refs((existing.labels[Label.gpuUuids] ?? '').split(',').filter(Boolean), await slotsByUuid()), !ours);
+    return;
+  }
+
+  // 2. The image: build when missing or asked to.
+  if (job.rebuild || !(await ctx.engine.imageExists(image))) {
+    built = true;
+    await progress('building');
+    await buildProjectImage(ctx, job, { noCache: false, purpose: 'launch' });
+  }
+
+  // 3. GPUs, under the host's allocation lock so two launches never get the same one. The
+  //    container is created inside the lock: its labels are the allocation record.
+  await progress('allocating');
+  let uuids: string[] = [];
+  await withLock(ctx.redis, RedisKey.allocationLock(ctx.hostId), async () => {
+    const current = await ctx.engine.findContainer(name);
+    if (current && current.labels[Label.requestId] === job.requestId) {
+      uuids = (current.labels[Label.gpuUuids] ?? '').split(',').filter(Boolean);
+      return; // a re-run: this request already made it; go on to start it
+    }
+    if (current) {
+      // A stopped container from an earlier launch. Containers are disposable (the workspace is a
+      // mount), so it is replaced rather than restarted with GPUs that may since have moved on.
+      await ctx.engine.remove(name);
+    }
+    const containers = await readContainers(ctx);
+    const slots = await ctx.gpus.slots();
+    const mine = containers.filter((c) => c.user === user.user && c.holdsGpus && c.name !== name);
+    const choice = allocateGpus({
+      slots,
+      holders: holdersOf(containers.filter((c) => c.name !== name)),
+      request: { user: user.user, count: job.gpus },
+      limits,
+      userContainerCount: mine.length,
+      host: ctx.hostId,
+    });
+    uuids = choice.slots.map((s) => s.uuid);
+    const res = clampResources(
+      { cpus: limits.maxCpus, memoryBytes: limits.memoryBytes, memorySwapBytes: limits.memorySwapBytes, shmSizeBytes: limits.shmSizeBytes },
+      ctx.capacity,
+      ctx.log,
+    );
+    const now = nowIso();
+    await ctx.engine.create({
+      name,
+      image,
+      labels: {
+        [Label.managed]: 'true',
+        [Label.user]: user.user,
+        [Label.project]: job.project,
+        [Label.interface]: INTERFACE_ORCHESTRATION,
+        [Label.createdAt]: now,
+        [Label.workMount]: dir,
+        [Label.workspace]: dir,
+        [Label.gpuUuids]: uuids.join(','),
+        ...(uuids.length === 1 ? { [Label.gpuUuid]: uuids[0]! } : {}),
+        [Label.gpuSlots]: choice.slots.map((s) => s.slot).join(','),
+        [Label.gpuAllocated]: now,
+        [Label.gpus]: String(uuids.length),
+        [Label.userId]: String(user.uid),
+        [Label.groupId]: String(user.gid ?? user.uid),
+        [Label.username]: user.user,
+        [Label.containerName]: name,
+        [Label.image]: image,
+        [Label.requestId]: job.requestId,
+      },
+      env: [`NVIDIA_VISIBLE_DEVICES=${uuids.join(',')}`, `DS01_PROJECT=${job.project}`, `DS01_USER=${user.user}`],
+      binds: [`${dir}:/workspace`],
+      ...res,
+      pidsLimit: limits.pidsLimit,
+      deviceUuids: ctx.gpus.mode === 'nvidia' ? uuids : [],
+    });
+    ctx.onHostChanged();
+  }, { busyMessage: 'The GPU allocator on this host is busy; your launch will be retried.' });
+
+  crashPoint('launch:after-create');
+  // 4. Start (a no-op when an earlier run already did).
+  await progress('starting');
+  await ctx.engine.start(name);
+  ctx.log.info({ container: name, gpus: uuids, requestId: job.requestId }, 'container running');
+  await running(refs(uuids, await slotsByUuid()), false);
+}
+

@@ -1,0 +1,115 @@
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { loadDs01Config } from '../src/config/ds01-config.js';
+import { hostQueueName, RedisKey } from '../src/contract/queues.js';
+import { loadResourceLimits, loadUserOverrides } from '../src/limits/resource-limits.js';
+import { createLogger } from '../src/shared/logger.js';
+import type { WorkerContext } from './context.js';
+import { DockerEngine } from './docker/engine.js';
+import { loadWorkerEnv } from './env.js';
+import { FakeInventory, NvidiaSmiInventory, parseGpuMode, type GpuInventory } from './gpu/inventory.js';
+import { hostCapacity } from './host/host-limits.js';
+import { publishSnapshot } from './host/host-state.js';
+import { createProcessor } from './processor.js';
+import { EventPublisher } from './queue/events.js';
+
+/** `npm run worker`: one per GPU host. Consumes this host's queue and reports back to the bot. */
+async function main(): Promise<void> {
+  const log = createLogger('ds01-worker');
+  let env;
+  let config;
+  let limits;
+  try {
+    env = loadWorkerEnv();
+    config = loadDs01Config(env.DS01_CONFIG);
+    limits = loadResourceLimits(config.limits_file);
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, 'cannot start: fix the configuration');
+    process.exit(2);
+  }
+  const userOverrides = config.user_overrides_file ? loadUserOverrides(config.user_overrides_file) : undefined;
+  const hostId = env.DS01_HOST_ID;
+  const connection = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
+  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
+  const gpuMode = parseGpuMode(env.DS01_GPUS);
+  const gpus: GpuInventory =
+    gpuMode.mode === 'fake'
+      ? new FakeInventory(gpuMode.count, hostId, async () => {
+          // Tests and demos set utilisation per GPU UUID in a Redis hash.
+          const raw = await redis.hgetall(RedisKey.fakeGpuUtil(hostId));
+          return new Map(Object.entries(raw).map(([k, v]) => [k, Number(v)]));
+        })
+      : new NvidiaSmiInventory();
+  const engine = new DockerEngine(env.DOCKER_HOST, hostId);
+  const events = new EventPublisher(redis);
+  const capacity = hostCapacity();
+
+  let snapshotTimer: NodeJS.Timeout | undefined;
+  const refresh = () => {
+    publishSnapshot(ctx).catch((err) => log.warn({ err: (err as Error).message }, 'host snapshot not published'));
+  };
+  const ctx: WorkerContext = {
+    hostId,
+    config,
+    limits,
+    ...(userOverrides ? { userOverrides } : {}),
+    engine,
+    gpus,
+    redis,
+    events,
+    log,
+    capacity,
+    buildTimeoutMs: env.DS01_BUILD_TIMEOUT_S * 1000,
+    timeScale: env.DS01_TIME_SCALE,
+    onHostChanged: () => {
+      clearTimeout(snapshotTimer);
+      snapshotTimer = setTimeout(refresh, 100);
+    },
+  };
+
+  try {
+    await engine.ping();
+  } catch (err) {
+    log.error({ dockerHost: env.DOCKER_HOST, err: (err as Error).message }, 'Docker engine not reachable; jobs will report it to users until it is back');
+  }
+
+  const queueName = hostQueueName(hostId);
+  const queue = new Queue(queueName, { connection: redis });
+  // Idle, runtime and hold-after-stop checks, on BullMQ's scheduler (one per host, survives restarts).
+  await queue.upsertJobScheduler('lifecycle', { every: env.DS01_CHECK_INTERVAL_S * 1000 }, { name: 'lifecycle', data: { kind: 'lifecycle' }, opts: { removeOnComplete: true, removeOnFail: 50 } });
+
+  const worker = new Worker(queueName, createProcessor(ctx), {
+    connection,
+    concurrency: env.DS01_WORKER_CONCURRENCY,
+    lockDuration: env.DS01_JOB_LOCK_MS,
+    stalledInterval: Math.max(1000, Math.floor(env.DS01_JOB_LOCK_MS / 2)),
+    maxStalledCount: 3,
+  });
+  worker.on('error', (err) => log.error({ err: err.message }, 'worker error'));
+  worker.on('failed', (job, err) => log.info({ jobId: job?.id, err: err.message }, 'job failed'));
+  worker.on('completed', (job) => log.info({ jobId: job.id, name: job.name }, 'job done'));
+
+  refresh();
+  const heartbeat = setInterval(refresh, env.DS01_HEARTBEAT_S * 1000);
+  log.info({ hostId, queue: queueName, gpus: env.DS01_GPUS, dockerHost: env.DOCKER_HOST, cpus: capacity.cpus }, 'worker ready');
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down: finishing running jobs');
+    clearInterval(heartbeat);
+    clearTimeout(snapshotTimer);
+    await worker.close();
+    await queue.close();
+    await events.close();
+    await redis.quit();
+    await connection.quit();
+    log.info('worker stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+void main();

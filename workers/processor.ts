@@ -1,0 +1,96 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import { HostJob, type Person, type ReplyTarget } from '../src/contract/jobs.js';
+import { Ds01Error, ErrorCode, userMessageOf } from '../src/shared/errors.js';
+import type { WorkerContext } from './context.js';
+import { nowIso } from './context.js';
+import { BuildFailure, buildProjectImage } from './jobs/build.js';
+import { launch } from './jobs/launch.js';
+import { retire } from './jobs/retire.js';
+import { keepalive } from './jobs/keepalive.js';
+import { lifecycleCheck } from './lifecycle/check.js';
+
+/**
+ * One entry point for every job on this host's queue: validate against the contract, run it, and
+ * turn failures into one clear `job.failed` event. User errors fail at once (UnrecoverableError);
+ * engine hiccups are thrown as-is so BullMQ retries them with backoff, and the user hears about
+ * them only when the last attempt fails.
+ */
+export function createProcessor(ctx: WorkerContext) {
+  return async (job: Job): Promise<unknown> => {
+    const parsed = HostJob.safeParse(job.data);
+    if (!parsed.success) {
+      ctx.log.error({ jobId: job.id, issues: parsed.error.issues }, 'job does not match the contract; dropped');
+      throw new UnrecoverableError('job payload does not match the contract');
+    }
+    const data = parsed.data;
+    const log = ctx.log.child({ jobId: job.id, kind: data.kind, attempt: job.attemptsMade + 1 });
+    try {
+      switch (data.kind) {
+        case 'launch':
+          return await launch({ ...ctx, log }, data);
+        case 'build': {
+          const result = await buildProjectImage({ ...ctx, log }, data, data);
+          const running = await ctx.engine.findContainer(`${data.project}._.${data.owner.uid}`);
+          await ctx.events.publish(
+            {
+              type: 'build.done',
+              requestId: data.requestId,
+              host: ctx.hostId,
+              owner: data.owner,
+              project: data.project,
+              reply: data.reply,
+              at: nowIso(),
+              purpose: data.purpose,
+              image: result.image,
+              added: result.added,
+              runningContainer: running?.state === 'running' ? running.name : null,
+              seconds: result.seconds,
+            },
+            `${data.requestId}.build.done`,
+          );
+          return result;
+        }
+        case 'retire':
+          return await retire({ ...ctx, log }, data);
+        case 'keepalive':
+          return await keepalive({ ...ctx, log }, data);
+        case 'lifecycle':
+          return await lifecycleCheck({ ...ctx, log });
+      }
+    } catch (err) {
+      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      const userError = err instanceof Ds01Error && !err.retryable;
+      if (data.kind !== 'lifecycle' && (userError || lastAttempt)) {
+        log.warn({ err, code: err instanceof Ds01Error ? err.code : ErrorCode.Internal }, 'job failed');
+        await reportFailure(ctx, data, err);
+      } else {
+        log.warn({ err }, 'job attempt failed; will retry');
+      }
+      if (userError) throw new UnrecoverableError((err as Ds01Error).userMessage);
+      throw err;
+    }
+  };
+}
+
+async function reportFailure(
+  ctx: WorkerContext,
+  data: { kind: 'launch' | 'build' | 'retire' | 'keepalive'; requestId: string; owner: Person; project: string; reply: ReplyTarget },
+  err: unknown,
+): Promise<void> {
+  await ctx.events.publish(
+    {
+      type: 'job.failed',
+      requestId: data.requestId,
+      host: ctx.hostId,
+      owner: data.owner,
+      project: data.project,
+      reply: data.reply,
+      at: nowIso(),
+      kind: data.kind,
+      code: err instanceof Ds01Error ? err.code : ErrorCode.Internal,
+      message: userMessageOf(err),
+      ...(err instanceof BuildFailure ? { build: { step: err.step, lastLines: err.lastLines.slice(-15), hint: err.hint } } : {}),
+    },
+    `${data.requestId}.failed`,
+  );
+}
