@@ -152,10 +152,18 @@ describe('/ds01 launch, end to end (bot + worker processes, real Redis and Docke
   it('the worker publishes its host snapshot with the allocation read from labels', async () => {
     const r = redis();
     try {
-      const raw = await r.get(RedisKey.host('gpu1'));
-      const snap = HostSnapshot.parse(JSON.parse(raw!));
-      expect(snap.gpus).toHaveLength(4);
-      expect(snap.gpus.filter((g) => g.holder?.user === 'alice')).toHaveLength(2);
+      const deadline = Date.now() + 15_000;
+      let snap: HostSnapshot | null = null;
+      // The snapshot is refreshed on every change and heartbeat; wait for the one after both launches.
+      while (Date.now() < deadline) {
+        const raw = await r.get(RedisKey.host('gpu1'));
+        snap = raw ? HostSnapshot.parse(JSON.parse(raw)) : null;
+        if (snap && snap.gpus.filter((g) => g.holder?.user === 'alice').length === 2) break;
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      expect(snap!.gpus).toHaveLength(4);
+      expect(snap!.gpus.filter((g) => g.holder?.user === 'alice').map((g) => g.holder!.container).sort()).toEqual(['demo._.1001', 'twin._.1001']);
+      expect(snap!.images.map((i) => i.image).sort()).toEqual(['ds01-1001/demo:latest', 'ds01-1001/twin:latest']);
     } finally {
       await r.quit();
     }

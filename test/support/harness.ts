@@ -19,6 +19,7 @@ export class Harness {
   readonly signingSecret = newSigningSecret();
   bot!: Proc;
   workers = new Map<string, Proc>();
+  private all: Proc[] = [];
   port = 0;
 
   constructor(readonly world: World) {}
@@ -54,12 +55,13 @@ export class Harness {
       ...w.env,
     });
     this.workers.set(hostId, proc);
+    this.all.push(proc);
     await proc.waitForLine(/worker ready/);
     return proc;
   }
 
   async stop(): Promise<void> {
-    await Promise.all([...this.workers.values()].map((w) => w.stop()));
+    await Promise.all(this.all.map((w) => w.stop()));
     await this.bot?.stop();
     await this.slack.stop();
   }

@@ -44,19 +44,41 @@ export class Proc {
   }
 
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    if (this.child.exitCode === null && this.child.signalCode === null && this.child.pid) {
+      try {
+        process.kill(-this.child.pid, signal); // the whole group: tsx and the node process it runs
+      } catch {
+        this.child.kill(signal);
+      }
+    }
     return this.exited;
   }
 }
 
 const TSX = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
 
+// Every process a test started dies with the test run, even when a test fails half-way.
+const started = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of started) {
+    try {
+      if (c.pid && c.exitCode === null && c.signalCode === null) process.kill(-c.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+});
+
 export function startProcess(name: string, entry: string, env: Record<string, string>): Proc {
   const child = spawn(TSX, [path.join(REPO_ROOT, entry)], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'info', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
+    // Its own process group, so stopping it reaches tsx's node child too.
+    detached: true,
   });
+  started.add(child);
+  child.on('exit', () => started.delete(child));
   return new Proc(name, child);
 }
 

@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HostSnapshot } from '../../src/contract/hosts.js';
+import { RedisKey } from '../../src/contract/queues.js';
+import { Harness, messageText } from '../support/harness.js';
+import { ALICE, BOB, docker, redis, World } from '../support/services.js';
+
+/**
+ * The ways a launch can be refused or fail, each answered with one clear sentence, and the
+ * worker dying mid-launch: the re-run finishes the half-made container instead of making another.
+ */
+describe('launch refusals and failures', () => {
+  const world = new World();
+  const h = new Harness(world);
+
+  beforeAll(async () => {
+    for (const p of ['a1', 'a2', 'a3']) world.addProject(ALICE, p);
+    for (const p of ['b1', 'b2', 'crashy']) world.addProject(BOB, p);
+    // Three simulated GPUs: alice's student quota is 2 GPU-equivalents.
+    await h.start([{ hostId: 'gpu1', gpus: 'fake:3' }]);
+  });
+  afterAll(() => h.stop());
+
+  const outcome = (user: string, project: string) =>
+    h.slack.waitFor(
+      (c) => (c.method === 'chat.update' || c.method === 'chat.postMessage') && String(c.args.channel).endsWith(user.slice(1)) && messageText(c.args).includes(`\`${project}\``) && /is running|did not go through/.test(messageText(c.args)),
+      90_000,
+      `the outcome of launching ${project}`,
+    );
+
+  const launch = async (user: typeof ALICE, project: string) => {
+    const r = await h.slash(user, `launch ${project}`);
+    await h.responseTo(r.responseUrl);
+    return messageText((await outcome(user.slack_id, project)).args);
+  };
+
+  it('alice reaches her GPU quota: the third launch is refused with the numbers and what to do', async () => {
+    expect(await launch(ALICE, 'a1')).toMatch(/is running/);
+    expect(await launch(ALICE, 'a2')).toMatch(/is running/);
+    const third = await launch(ALICE, 'a3');
+    expect(third).toMatch(/did not go through/);
+    expect(third).toMatch(/GPUs your group \(student\) allows/);
+    expect(third).toMatch(/\/ds01 retire/);
+    expect((await docker().listContainers({ all: true, filters: { label: ['ds01.project=a3'] } })).length).toBe(0);
+  });
+
+  it('bob finds every GPU taken: no GPU free, told what to do next', async () => {
+    expect(await launch(BOB, 'b1')).toMatch(/is running/);
+    const second = await launch(BOB, 'b2');
+    expect(second).toMatch(/did not go through/);
+    expect(second).toMatch(/in use/i);
+    expect((await docker().listContainers({ all: true, filters: { label: ['ds01.project=b2'] } })).length).toBe(0);
+  });
+
+  it('two launches never get the same GPU', async () => {
+    const list = await docker().listContainers({ all: true, filters: { label: ['ds01.managed=true'] } });
+    const uuids = list.map((c) => c.Labels['ds01.gpu.uuids']);
+    expect(uuids).toHaveLength(3);
+    expect(new Set(uuids).size).toBe(3);
+  });
+
+  it('the worker dies after creating the container; the re-run starts that same container', async () => {
+    // Free bob's GPUs first.
+    for (const c of await docker().listContainers({ all: true, filters: { label: ['ds01.user=bob'] } })) {
+      await docker().getContainer(c.Id).remove({ force: true });
+    }
+    // Only a worker that will die mid-launch consumes the queue.
+    await h.workers.get('gpu1')?.stop();
+    const crashing = await h.startWorker({ hostId: 'gpu1', gpus: 'fake:3', env: { DS01_CRASH_AT: 'launch:after-create' } });
+    const r = await h.slash(BOB, 'launch crashy');
+    await h.responseTo(r.responseUrl);
+    await crashing.waitForLine(/crash point launch:after-create/, 30_000).catch((e) => { throw new Error(String(e) + '\nBOT:\n' + h.bot.output.slice(-15).join('\n') + '\nSLACK:\n' + h.slack.calls.slice(-5).map((c) => JSON.stringify(c.args).slice(0, 400)).join('\n')); });
+    await crashing.exit();
+    const half = await docker().getContainer('crashy._.1002').inspect();
+    expect(half.State.Status).toBe('created');
+    // A fresh worker picks the stalled job up and finishes it.
+    await h.startWorker({ hostId: 'gpu1', gpus: 'fake:3' });
+    const done = messageText((await outcome(BOB.slack_id, 'crashy')).args);
+    expect(done).toMatch(/is running/);
+    const after = await docker().getContainer('crashy._.1002').inspect();
+    expect(after.Id).toBe(half.Id);
+    expect(after.State.Running).toBe(true);
+    expect((await docker().listContainers({ all: true, filters: { label: ['ds01.project=crashy'] } })).length).toBe(1);
+  });
+
+  it('the engine is down: after retries, one clear sentence, and nothing half-made', async () => {
+    const r = redis();
+    try {
+      // A host whose worker cannot reach its Docker engine; it owns alice's project "a9" per its
+      // last snapshot, so the bot sends the launch there.
+      await h.startWorker({ hostId: 'gpudown', gpus: 'fake:1', dockerHost: 'unix:///tmp/ds01-no-such-engine.sock', env: { DS01_HEARTBEAT_S: '3600' } });
+      const snap: HostSnapshot = {
+        hostId: 'gpudown',
+        updatedAt: new Date().toISOString(),
+        gpuMode: 'fake',
+        gpus: [],
+        containers: [{ name: 'a9._.1001', user: 'alice', project: 'a9', state: 'exited', image: 'ds01-1001/a9:latest', gpuUuids: [], createdAt: null, protected: false }],
+        images: [],
+      };
+      await r.set(RedisKey.host('gpudown'), JSON.stringify(snap), 'EX', 300);
+      await r.sadd(RedisKey.hostsIndex, 'gpudown');
+      world.addProject(ALICE, 'a9');
+      const text = await launch(ALICE, 'a9');
+      expect(text).toMatch(/Docker engine on gpudown is not answering/);
+      expect(text).not.toMatch(/ENOENT|connect|Error:/);
+    } finally {
+      await r.quit();
+    }
+  });
+
+  it('no worker online: the bot says so and queues nothing', async () => {
+    const r = redis();
+    try {
+      await Promise.all([...h.workers.values()].map((w) => w.stop()));
+      h.workers.clear();
+      const ids = await r.smembers(RedisKey.hostsIndex);
+      await r.del(...ids.map((id) => RedisKey.host(id)));
+      const res = await h.slash(ALICE, 'launch a3');
+      const reply = await h.responseTo(res.responseUrl);
+      expect(messageText(reply.args)).toMatch(/No GPU host is online/);
+    } finally {
+      await r.quit();
+    }
+  });
+});
