@@ -1,8 +1,22 @@
 import type { WebClient } from '@slack/web-api';
 import type { Ds01Event } from '../contract/jobs.js';
 import type { BotDeps } from './deps.js';
+import { renderImageEvent } from './render/images.js';
+import { renderLifecycleEvent } from './render/lifecycle.js';
 
-/** Events of the image, retire and limits features (filled in by those features). */
-export async function renderOtherEvent(deps: BotDeps, _client: WebClient, e: Ds01Event): Promise<void> {
-  deps.log.info({ type: e.type, requestId: e.requestId }, 'event without a Slack rendering yet');
+/** Events of the image and lifecycle (retire, limits, keep-alive) features. */
+export async function renderOtherEvent(deps: BotDeps, client: WebClient, e: Ds01Event): Promise<void> {
+  switch (e.type) {
+    case 'build.progress':
+    case 'build.done':
+      return renderImageEvent(deps, client, e);
+    case 'job.failed':
+      return e.kind === 'build' ? renderImageEvent(deps, client, e) : renderLifecycleEvent(deps, client, e);
+    case 'container.retired':
+    case 'limit.warning':
+    case 'keepalive.set':
+      return renderLifecycleEvent(deps, client, e);
+    default:
+      deps.log.warn({ type: e.type }, 'event without a Slack rendering');
+  }
 }

@@ -5,6 +5,10 @@ import { helpBlocks } from '../../blocks/help.js';
 import { launchCommand } from '../../commands/launch.js';
 import { parseCommand, type Command } from '../../commands/parse.js';
 import { gpusCommand, limitsCommand, statusCommand } from '../../commands/status.js';
+import { imageUpdateCommand } from '../../commands/image-update.js';
+import { keepaliveCommand } from '../../commands/keepalive.js';
+import { retireCommand } from '../../commands/retire.js';
+import { helpCommand } from '../../commands/help.js';
 import type { BotDeps, CommandContext } from '../../deps.js';
 
 /**
@@ -52,7 +56,13 @@ async function run(ctx: CommandContext, cmd: Command): Promise<void> {
       return gpusCommand(ctx);
     case 'limits':
       return limitsCommand(ctx);
-    default:
-      await ctx.respond({ response_type: 'ephemeral', text: `\`${cmd.sub}\` is not available yet.` });
+    case 'image-update':
+      return imageUpdateCommand(ctx, cmd);
+    case 'retire':
+      return retireCommand(ctx, cmd);
+    case 'keepalive':
+      return keepaliveCommand(ctx, cmd);
+    case 'help':
+      return helpCommand(ctx, cmd);
   }
 }

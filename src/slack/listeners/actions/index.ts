@@ -1,0 +1,9 @@
+import type { App } from '@slack/bolt';
+import type { BotDeps } from '../../deps.js';
+import { registerImageActions } from './image-update.js';
+import { registerLifecycleActions } from './lifecycle.js';
+
+export function registerActions(app: App, deps: BotDeps): void {
+  registerImageActions(app, deps);
+  registerLifecycleActions(app, deps);
+}
