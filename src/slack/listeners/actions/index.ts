@@ -2,8 +2,12 @@ import type { App } from '@slack/bolt';
 import type { BotDeps } from '../../deps.js';
 import { registerImageActions } from './image-update.js';
 import { registerLifecycleActions } from './lifecycle.js';
+import { registerFaqActions } from './faq.js';
+import { registerHomeActions } from './home.js';
 
 export function registerActions(app: App, deps: BotDeps): void {
   registerImageActions(app, deps);
   registerLifecycleActions(app, deps);
+  registerFaqActions(app, deps);
+  registerHomeActions(app, deps);
 }

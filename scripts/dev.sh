@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Quick start: runs the bot and one worker on this machine.
+#  - Redis: $REDIS_URL if it answers, else a private one (scripts/services.sh).
+#  - Docker: $DOCKER_HOST if it answers, else a private engine with the offline demo image.
+#  - Config: $DS01_CONFIG, else a demo config with one user (alice) and a project "demo".
+#  - Slack: with SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN) the bot connects to
+#    Slack; without them it runs a local console: type "launch demo" and watch what it would say.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -d node_modules ] || npm ci --no-audit --no-fund
+source scripts/services.sh
+_apt_install
+if [ -n "${REDIS_URL:-}" ] && redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1; then :; else ensure_redis; fi
+if [ -n "${DOCKER_HOST:-}" ] && docker -H "$DOCKER_HOST" version >/dev/null 2>&1; then :
+elif docker -H unix:///var/run/docker.sock version >/dev/null 2>&1; then export DOCKER_HOST=unix:///var/run/docker.sock
+else ensure_docker; fi
+ensure_base_image
+
+if [ -z "${DS01_CONFIG:-}" ]; then
+  demo="$DS01_RUN_DIR/demo"
+  mkdir -p "$demo/home/alice/workspace/demo"
+  cat > "$demo/config.yaml" <<YAML
+notify_channel: C0DS01NOTE
+workspaces: $demo/home/{user}/workspace
+limits_file: $PWD/config/resource-limits.yaml
+admin_contact: "#ds01-help"
+users:
+  - { slack_id: ${DS01_DEMO_SLACK_ID:-U0ALICE}, user: alice, uid: 1001, group: student }
+YAML
+  [ -f "$demo/home/alice/workspace/demo/Dockerfile" ] || cat > "$demo/home/alice/workspace/demo/Dockerfile" <<DOCKERFILE
+FROM $DS01_TEST_BASE_IMAGE
+ARG DS01_USER_ID
+ARG DS01_USERNAME
+
+# Custom additional packages
+RUN pip install --no-cache-dir numpy==1.26.4
+
+WORKDIR /workspace
+DOCKERFILE
+  export DS01_CONFIG="$demo/config.yaml"
+  echo "[dev] demo config: $DS01_CONFIG (user alice, project demo)" >&2
+fi
+if [ -z "${DS01_GPUS:-}" ]; then
+  if command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1; then export DS01_GPUS=nvidia; else export DS01_GPUS=fake:4; fi
+fi
+export DS01_HOST_ID=${DS01_HOST_ID:-$(hostname | tr -c 'A-Za-z0-9_.\n-' '-')}
+echo "[dev] worker: host $DS01_HOST_ID, GPUs $DS01_GPUS, Docker $DOCKER_HOST; Redis $REDIS_URL" >&2
+
+mkdir -p "$DS01_RUN_DIR"
+npx tsx workers/main.ts >"$DS01_RUN_DIR/worker.log" 2>&1 &
+worker=$!
+trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null' EXIT
+echo "[dev] worker log: $DS01_RUN_DIR/worker.log" >&2
+npx tsx src/main.ts
