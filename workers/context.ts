@@ -25,8 +25,11 @@ export interface WorkerContext {
   buildTimeoutMs: number;
   /** Hours in limits are multiplied by this (1 in production; tests compress time). */
   timeScale: number;
-  /** Called after anything that changes containers or images, to refresh the host snapshot. */
-  onHostChanged: () => void;
+  /**
+   * Republishes the host snapshot after anything that changes containers or images; awaited
+   * before telling the user, so `/ds01 status` right after a message agrees with it.
+   */
+  refreshHost: () => Promise<void>;
 }
 
 export function ownerEntry(ctx: WorkerContext, owner: Person): UserEntry {

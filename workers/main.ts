@@ -44,10 +44,10 @@ async function main(): Promise<void> {
   const events = new EventPublisher(redis);
   const capacity = hostCapacity();
 
-  let snapshotTimer: NodeJS.Timeout | undefined;
-  const refresh = () => {
-    publishSnapshot(ctx).catch((err) => log.warn({ err: (err as Error).message }, 'host snapshot not published'));
-  };
+  // Snapshots are published one at a time, in order, so the last one always reflects the last change.
+  let chain: Promise<void> = Promise.resolve();
+  const refresh = (): Promise<void> =>
+    (chain = chain.then(() => publishSnapshot(ctx)).catch((err) => log.warn({ err: (err as Error).message }, 'host snapshot not published')));
   const ctx: WorkerContext = {
     hostId,
     config,
@@ -61,10 +61,7 @@ async function main(): Promise<void> {
     capacity,
     buildTimeoutMs: env.DS01_BUILD_TIMEOUT_S * 1000,
     timeScale: env.DS01_TIME_SCALE,
-    onHostChanged: () => {
-      clearTimeout(snapshotTimer);
-      snapshotTimer = setTimeout(refresh, 100);
-    },
+    refreshHost: refresh,
   };
 
   try {
@@ -89,8 +86,8 @@ async function main(): Promise<void> {
   worker.on('failed', (job, err) => log.info({ jobId: job?.id, err: err.message }, 'job failed'));
   worker.on('completed', (job) => log.info({ jobId: job.id, name: job.name }, 'job done'));
 
-  refresh();
-  const heartbeat = setInterval(refresh, env.DS01_HEARTBEAT_S * 1000);
+  await refresh();
+  const heartbeat = setInterval(() => void refresh(), env.DS01_HEARTBEAT_S * 1000);
   log.info({ hostId, queue: queueName, gpus: env.DS01_GPUS, dockerHost: env.DOCKER_HOST, cpus: capacity.cpus }, 'worker ready');
 
   let stopping = false;
@@ -99,7 +96,6 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ signal }, 'shutting down: finishing running jobs');
     clearInterval(heartbeat);
-    clearTimeout(snapshotTimer);
     await worker.close();
     await queue.close();
     await events.close();

@@ -53,9 +53,9 @@ export function createProcessor(ctx: WorkerContext) {
         case 'retire':
           return await retire({ ...ctx, log }, data);
         case 'keepalive':
-          return await keepalive({ ...ctx, log }, data);
+          return await keepalive({ ...ctx, log }, data, job.timestamp);
         case 'lifecycle':
-          return await lifecycleCheck({ ...ctx, log });
+          return await lifecycleCheck({ ...ctx, log }, data.now ? Date.parse(data.now) : Date.now());
       }
     } catch (err) {
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);

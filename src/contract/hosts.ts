@@ -23,7 +23,20 @@ export const HostContainer = z.object({
   protected: z.boolean(),
 });
 
-export const HostImage = z.object({ user: z.string(), uid: z.number(), project: z.string(), image: z.string(), createdAt: z.string() });
+/** Packages the project's Dockerfile adds (what `/ds01 image-update` shows as already added). */
+export const ImagePackages = z.object({ python: z.array(z.string()), system: z.array(z.string()) });
+export type ImagePackages = z.infer<typeof ImagePackages>;
+
+export const HostImage = z.object({
+  user: z.string(),
+  uid: z.number(),
+  project: z.string(),
+  image: z.string(),
+  createdAt: z.string(),
+  /** Read from the project's Dockerfile (and the requirements.txt it installs); absent from older workers. */
+  packages: ImagePackages.default({ python: [], system: [] }),
+});
+export type HostImage = z.infer<typeof HostImage>;
 
 export const HostSnapshot = z.object({
   hostId: z.string(),

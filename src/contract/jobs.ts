@@ -67,7 +67,11 @@ export const KeepaliveJob = z.object({
 });
 
 /** Periodic per-host lifecycle pass (idle, runtime, hold-after-stop), from a job scheduler. */
-export const LifecycleJob = z.object({ kind: z.literal('lifecycle') });
+export const LifecycleJob = z.object({
+  kind: z.literal('lifecycle'),
+  /** Check as of this time instead of the clock (tests step through hours in milliseconds). */
+  now: z.iso.datetime().optional(),
+});
 
 export const HostJob = z.discriminatedUnion('kind', [LaunchJob, BuildJob, RetireJob, KeepaliveJob, LifecycleJob]);
 export type LaunchJob = z.infer<typeof LaunchJob>;

@@ -20,6 +20,10 @@ export const RedisKey = {
   /** Events already delivered (Slack's retries and BullMQ re-runs must not double-post). */
   eventSeen: (eventId: string) => `ds01:seen:${eventId}`,
   recentRetirements: (slackUserId: string) => `ds01:retirements:${slackUserId}`,
+  /** "Did this help?" votes (JSON FeedbackRecord), newest first, capped. */
   faqFeedback: 'ds01:faq:feedback',
+  /** Sorted set: topic id → how often it was answered (the App Home's "most asked questions"). */
   faqAsked: 'ds01:faq:asked',
+  /** One asked question (JSON), so a later "did this help?" click knows what was asked. */
+  faqAsk: (askId: string) => `ds01:faq:ask:${askId}`,
 } as const;

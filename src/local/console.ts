@@ -27,8 +27,8 @@ export function startLocalConsole(opts: { sim: SlackSimulator; port: number; sig
       .then((r) => {
         if (r.body) {
           try {
-            const parsed = JSON.parse(r.body) as { text?: string };
-            if (parsed.text) out(`bot › ${parsed.text}`);
+            const parsed = JSON.parse(r.body) as Record<string, unknown>;
+            if (parsed.text || parsed.blocks) out(`bot › ${readable(parsed)}`);
           } catch {
             /* empty ack */
           }
@@ -38,15 +38,34 @@ export function startLocalConsole(opts: { sim: SlackSimulator; port: number; sig
   });
 }
 
+/** A message as a person would read it: the blocks' text when there are blocks, else the text. */
+function readable(args: Record<string, unknown>): string {
+  const parts: string[] = [];
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      if (o.type === 'button' && typeof o.text === 'object') return void parts.push(`[${String((o.text as { text?: string }).text)}]`);
+      for (const [k, x] of Object.entries(o)) {
+        if (k === 'text' && typeof x === 'string') parts.push(x);
+        else walk(x);
+      }
+    }
+  };
+  walk(args.blocks);
+  return parts.length ? parts.join('\n      ') : String(args.text ?? '');
+}
+
 function describe(c: RecordedCall): string | null {
   const text = typeof c.args.text === 'string' ? c.args.text : '';
   switch (c.method) {
     case 'chat.postMessage':
-      return `bot → DM ${String(c.args.channel)} › ${text}`;
+      return `bot → ${String(c.args.channel)} › ${readable(c.args)}`;
     case 'chat.update':
-      return `bot ↻ ${text}`;
+      // Progress steps as one line each; the final message in full.
+      return /running|retired|did not|failed|built/i.test(text) ? `bot ↻ ${readable(c.args)}` : `bot ↻ ${text}`;
     case 'response_url':
-      return `bot › ${text}`;
+      return `bot › ${readable(c.args)}`;
     case 'auth.test':
       return null;
     default:

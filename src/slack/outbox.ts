@@ -42,6 +42,21 @@ export async function upsert(client: WebClient, reply: ReplyTarget, ownerSlackId
   }
 }
 
+/**
+ * Runs `fn` once per key: a redelivered event (BullMQ retries a failed delivery) does not repeat
+ * the parts that already went out.
+ */
+export async function once(redis: Redis, key: string, fn: () => Promise<unknown>): Promise<void> {
+  const k = RedisKey.eventSeen(`out:${key}`);
+  if ((await redis.set(k, '1', 'EX', 24 * 3600, 'NX')) !== 'OK') return;
+  try {
+    await fn();
+  } catch (err) {
+    await redis.del(k);
+    throw err;
+  }
+}
+
 async function endLaunch(redis: Redis, uid: number, project: string, requestId: string): Promise<void> {
   const key = RedisKey.launchInflight(uid, project);
   if ((await redis.get(key)) === requestId) await redis.del(key);

@@ -243,16 +243,51 @@ export class DockerEngine {
     });
   }
 
-  /** CPU use in percent of one core over the engine's sampling interval. */
-  async cpuPercent(name: string): Promise<number> {
-    const s = (await this.call('stats', () => this.docker.getContainer(name).stats({ stream: false }))) as unknown as {
-      cpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage?: number; online_cpus?: number };
-      precpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage?: number };
+  /**
+   * A cumulative CPU counter sample (one-shot, no 1-second wait): the lifecycle check turns two
+   * successive samples into a percentage over its own interval.
+   */
+  async cpuSample(name: string): Promise<{ containerNs: number; systemNs: number; onlineCpus: number }> {
+    const s = (await this.call('stats', () =>
+      this.docker.getContainer(name).stats({ stream: false, 'one-shot': true } as { stream: false }),
+    )) as unknown as { cpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage?: number; online_cpus?: number } };
+    return {
+      containerNs: s.cpu_stats.cpu_usage.total_usage,
+      systemNs: s.cpu_stats.system_cpu_usage ?? 0,
+      onlineCpus: s.cpu_stats.online_cpus ?? 1,
     };
-    const cpuDelta = s.cpu_stats.cpu_usage.total_usage - s.precpu_stats.cpu_usage.total_usage;
-    const sysDelta = (s.cpu_stats.system_cpu_usage ?? 0) - (s.precpu_stats.system_cpu_usage ?? 0);
-    if (cpuDelta <= 0 || sysDelta <= 0) return 0;
-    return (cpuDelta / sysDelta) * (s.cpu_stats.online_cpus ?? 1) * 100;
+  }
+
+  /**
+   * Runs `cmd` in a throwaway container of `image` (no network, no GPU, removed afterwards) and
+   * returns its output: how the retire check reads what the image itself has installed.
+   */
+  async runOnce(image: string, cmd: string[], timeoutMs = 30_000): Promise<ExecResult> {
+    return this.call('run', async () => {
+      const container = await this.docker.createContainer({
+        Image: image,
+        Cmd: cmd,
+        Entrypoint: [],
+        Labels: { 'ds01.probe': 'true' },
+        HostConfig: { NetworkMode: 'none', AutoRemove: false, Privileged: false, Memory: 512 * 1024 * 1024 },
+      });
+      try {
+        const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+        const out: Buffer[] = [];
+        const errOut: Buffer[] = [];
+        const sink = (into: Buffer[]) =>
+          ({ write: (chunk: Buffer) => { into.push(Buffer.from(chunk)); return true; } }) as unknown as NodeJS.WritableStream;
+        this.docker.modem.demuxStream(stream, sink(out), sink(errOut));
+        await container.start();
+        const timer = setTimeout(() => void container.kill().catch(() => undefined), timeoutMs);
+        const result = (await container.wait()) as { StatusCode: number };
+        clearTimeout(timer);
+        await new Promise((r) => setImmediate(r));
+        return { exitCode: result.StatusCode, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8') };
+      } finally {
+        await container.remove({ force: true }).catch(() => undefined);
+      }
+    });
   }
 }
 

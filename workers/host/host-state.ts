@@ -1,11 +1,12 @@
-import { Label } from '../../src/ds01/naming.js';
+import { Label, ProjectName } from '../../src/ds01/naming.js';
 import type { HostSnapshot } from '../../src/contract/hosts.js';
 import { HOST_SNAPSHOT_TTL_S } from '../../src/contract/hosts.js';
 import { RedisKey } from '../../src/contract/queues.js';
-import { findUserByName } from '../../src/config/ds01-config.js';
+import { findUserByName, projectDir } from '../../src/config/ds01-config.js';
 import type { WorkerContext } from '../context.js';
 import { limitsFor } from '../context.js';
 import type { ManagedContainer } from '../docker/engine.js';
+import { ImagePackagesReader } from '../images/image-packages.js';
 
 /**
  * The host's allocation state, read the DS01 way: from the ds01.* labels of its containers.
@@ -77,14 +78,38 @@ export async function buildSnapshot(ctx: WorkerContext): Promise<HostSnapshot> {
       createdAt: c.createdAt,
       protected: c.protected,
     })),
-    images: images.flatMap((img) => {
+    images: await imagesWithPackages(ctx, images),
+  };
+}
+
+const packagesReader = new ImagePackagesReader();
+
+/**
+ * The host's project images, each with the packages its project's Dockerfile adds. Only images that
+ * exist are looked at, and an unchanged project folder costs a couple of stat calls (cached).
+ */
+async function imagesWithPackages(ctx: WorkerContext, images: Array<{ tag: string; created: number }>): Promise<HostSnapshot['images']> {
+  const dirs: string[] = [];
+  const out = await Promise.all(
+    images.map(async (img) => {
       const m = /^ds01-(\d+)\/([^:]+):latest$/.exec(img.tag);
       if (!m) return [];
       const uid = Number(m[1]);
-      const user = ctx.config.users.find((u) => u.uid === uid)?.user ?? String(uid);
-      return [{ user, uid, project: m[2]!, image: img.tag, createdAt: new Date(img.created * 1000).toISOString() }];
+      const project = m[2]!;
+      const entry = ctx.config.users.find((u) => u.uid === uid);
+      const user = entry?.user ?? String(uid);
+      let packages = { python: [] as string[], system: [] as string[] };
+      // Only names DS01 could have made are looked up on disk.
+      if (entry && ProjectName.safeParse(project).success) {
+        const dir = projectDir(ctx.config, entry.user, project);
+        dirs.push(dir);
+        packages = await packagesReader.read(dir);
+      }
+      return [{ user, uid, project, image: img.tag, createdAt: new Date(img.created * 1000).toISOString(), packages }];
     }),
-  };
+  );
+  packagesReader.keepOnly(dirs);
+  return out.flat();
 }
 
 export async function publishSnapshot(ctx: WorkerContext): Promise<void> {

@@ -2,13 +2,14 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { BuildJob, LaunchJob } from '../../src/contract/jobs.js';
 import { RedisKey } from '../../src/contract/queues.js';
-import { projectDir } from '../../src/config/ds01-config.js';
+import { projectDir, type UserEntry } from '../../src/config/ds01-config.js';
 import { imageName } from '../../src/ds01/naming.js';
 import { Ds01Error, ErrorCode } from '../../src/shared/errors.js';
 import type { WorkerContext } from '../context.js';
 import { nowIso, ownerEntry } from '../context.js';
 import { BuildLog, hintFor } from '../images/build-log.js';
 import { applyImageEdit } from '../images/project-files.js';
+import { editNote, prepareUndo, readEditableFiles, type EditUndo } from '../images/edit-undo.js';
 import { withLock } from '../host/lock.js';
 
 /** Slack allows about one update a second per message; progress goes out at most this often. */
@@ -23,6 +24,14 @@ export class BuildFailure extends Ds01Error {
   ) {
     super(ErrorCode.BuildFailed, message);
   }
+}
+
+/** `err` with what became of the user's files appended to the sentence they read. */
+function withEditNote(err: unknown, files: string[], restored: boolean): unknown {
+  const note = editNote(files, restored);
+  if (err instanceof BuildFailure) return new BuildFailure(err.step, err.lastLines, err.hint, err.userMessage + note);
+  if (err instanceof Ds01Error) return new Ds01Error(err.code, err.userMessage + note, { retryable: err.retryable, cause: err, detail: err.message });
+  return err;
 }
 
 /** The project's folder, checked: it exists and has a Dockerfile. */
@@ -63,75 +72,100 @@ export async function buildProjectImage(
     async () => {
       const started = Date.now();
       let added = { python: [] as string[], system: [] as string[] };
+      let undo: EditUndo | null = null;
       if ((opts.python?.length ?? 0) + (opts.system?.length ?? 0) > 0) {
+        const before = await readEditableFiles(dir);
         const edit = await applyImageEdit(dir, { python: opts.python ?? [], system: opts.system ?? [] });
         added = edit.added;
+        undo = await prepareUndo(edit.written, before);
       }
-      const log = new BuildLog();
-      const controller = new AbortController();
-      const timer = setTimeout(() => controller.abort(), ctx.buildTimeoutMs);
-      let lastSent = 0;
-      let lastStep = -1;
       try {
-        const stream = await ctx.engine.buildStream(dir, {
-          tag: image,
-          noCache: opts.noCache,
-          signal: controller.signal,
-          buildArgs: {
-            DS01_USER_ID: String(user.uid),
-            DS01_GROUP_ID: String(user.gid ?? user.uid),
-            DS01_USERNAME: user.user,
-          },
-        });
-        await readJsonLines(stream, async (obj) => {
-          log.push(obj);
-          const step = log.currentStep;
-          const now = Date.now();
-          if (step && (step.number !== lastStep || now - lastSent >= PROGRESS_EVERY_MS) && now - lastSent >= PROGRESS_EVERY_MS / 4) {
-            lastSent = now;
-            lastStep = step.number;
-            await ctx.events.publish({
-              type: 'build.progress',
-              requestId: job.requestId,
-              host: ctx.hostId,
-              owner: job.owner,
-              project: job.project,
-              reply: job.reply,
-              at: nowIso(),
-              purpose: opts.purpose,
-              step: step.number,
-              totalSteps: step.total,
-              line: step.instruction.slice(0, 300),
-            });
-          }
-        });
+        await runBuild(ctx, job, dir, image, user, opts);
       } catch (err) {
-        if (controller.signal.aborted) {
-          throw new Ds01Error(
-            ErrorCode.BuildTimeout,
-            `Building the image for \`${job.project}\` took longer than ${Math.round(ctx.buildTimeoutMs / 60000)} minutes and was stopped. Large installs are better split up; try again, or ask the admins if it keeps happening.`,
-          );
-        }
-        throw err;
-      } finally {
-        clearTimeout(timer);
+        // A failed build must not leave the new lines behind: every later build would fail on them.
+        if (!undo) throw err;
+        const restored = await undo.run().catch((e: unknown) => {
+          ctx.log.warn({ err: (e as Error).message }, 'could not put the project files back after a failed build');
+          return false;
+        });
+        throw withEditNote(err, undo.files, restored);
       }
-      log.finish();
-      if (log.failed) {
-        const failed = log.failedStep;
-        const failing = failed ? `step ${failed.number}/${failed.total} (${failed.instruction})` : 'the build';
-        throw new BuildFailure(
-          failing,
-          log.lines,
-          log.hint() ?? hintFor(log.lines.join('\n')) ?? 'Read the last lines of the log above; the error is usually in the final few.',
-          `The image for \`${job.project}\` did not build: ${failing} failed. The image was not changed.`,
-        );
-      }
-      ctx.onHostChanged();
+      await ctx.refreshHost();
       return { image, added, seconds: (Date.now() - started) / 1000 };
     },
     { leaseMs: 30_000, waitMs: ctx.buildTimeoutMs, busyMessage: `Another build of \`${job.project}\` is still running; try again when it has finished.` },
   );
+}
+
+/** Runs `docker build` for the project, streaming progress; throws BuildFailure when a step fails. */
+async function runBuild(
+  ctx: WorkerContext,
+  job: LaunchJob | BuildJob,
+  dir: string,
+  image: string,
+  user: UserEntry,
+  opts: { noCache: boolean; purpose: 'launch' | 'image-update' },
+): Promise<void> {
+  const log = new BuildLog();
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), ctx.buildTimeoutMs);
+  let lastSent = 0;
+  let lastStep = -1;
+  try {
+    const stream = await ctx.engine.buildStream(dir, {
+      tag: image,
+      noCache: opts.noCache,
+      signal: controller.signal,
+      buildArgs: {
+        DS01_USER_ID: String(user.uid),
+        DS01_GROUP_ID: String(user.gid ?? user.uid),
+        DS01_USERNAME: user.user,
+      },
+    });
+    await readJsonLines(stream, async (obj) => {
+      log.push(obj);
+      const step = log.currentStep;
+      const now = Date.now();
+      if (step && (step.number !== lastStep || now - lastSent >= PROGRESS_EVERY_MS) && now - lastSent >= PROGRESS_EVERY_MS / 4) {
+        lastSent = now;
+        lastStep = step.number;
+        await ctx.events.publish({
+          type: 'build.progress',
+          requestId: job.requestId,
+          host: ctx.hostId,
+          owner: job.owner,
+          project: job.project,
+          reply: job.reply,
+          at: nowIso(),
+          purpose: opts.purpose,
+          step: step.number,
+          totalSteps: step.total,
+          line: step.instruction.slice(0, 300),
+        });
+      }
+    });
+  } catch (err) {
+    if (controller.signal.aborted) {
+      throw new Ds01Error(
+        ErrorCode.BuildTimeout,
+        `Building the image for \`${job.project}\` took longer than ${Math.round(ctx.buildTimeoutMs / 60000)} minutes and was stopped. Large installs are better split up; try again, or ask the admins if it keeps happening.`,
+      );
+    }
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+  log.finish();
+  if (log.failed) {
+    const failed = log.failedStep;
+    const failing = failed ? `step ${failed.number}/${failed.total} (${failed.instruction})` : 'the build';
+    throw new BuildFailure(
+      failing,
+      log.lines,
+      log.hint() ?? hintFor(log.lines.join('\n')) ?? 'Read the last lines of the log above; the error is usually in the final few.',
+      `The image for \`${job.project}\` did not build: ${failing} failed. The image was not changed.`,
+    );
+  }
 }
 
 /** Reads Docker's JSON-lines stream, handing each object to `onObject` in order. */

@@ -32,7 +32,7 @@ export async function launch(ctx: WorkerContext, job: LaunchJob): Promise<void> 
     );
 
   const running = async (gpus: GpuRef[], alreadyRunning: boolean) => {
-    ctx.onHostChanged();
+    await ctx.refreshHost();
     await ctx.events.publish(
       { type: 'launch.running', requestId: job.requestId, host: ctx.hostId, owner: job.owner, project: job.project, reply: job.reply, at: nowIso(), container: name, image, gpus, alreadyRunning, built },
       `${job.requestId}.running`,
@@ -120,7 +120,7 @@ export async function launch(ctx: WorkerContext, job: LaunchJob): Promise<void> 
       pidsLimit: limits.pidsLimit,
       deviceUuids: ctx.gpus.mode === 'nvidia' ? uuids : [],
     });
-    ctx.onHostChanged();
+    await ctx.refreshHost();
   }, { busyMessage: 'The GPU allocator on this host is busy; your launch will be retried.' });
 
   crashPoint('launch:after-create');

@@ -1,6 +1,108 @@
-import type { RetireJob } from '../../src/contract/jobs.js';
-import type { WorkerContext } from '../context.js';
+import type { GpuRef, Person, ReplyTarget, RetireJob, RetireReason } from '../../src/contract/jobs.js';
+import { Label, containerName } from '../../src/ds01/naming.js';
 import { Ds01Error, ErrorCode } from '../../src/shared/errors.js';
-export async function retire(_ctx: WorkerContext, _job: RetireJob): Promise<void> {
-  throw new Ds01Error(ErrorCode.Internal, 'retire is not available yet');
+import type { WorkerContext } from '../context.js';
+import { limitsFor, nowIso, ownerEntry } from '../context.js';
+import { crashPoint } from '../crash-point.js';
+import { gpuUuidsOf } from '../host/host-state.js';
+import { lostPackages } from '../lifecycle/lost-packages.js';
+import { launch } from './launch.js';
+
+/**
+ * Every retirement — by the user, an admin, the idle or runtime limit, a recreate, or a stopped
+ * container past its hold time — goes through `retireContainer`, so each one produces the same
+ * explanation (what survived, what was lost) and the same channel notification.
+ *
+ * Safe to run twice: what it found before removing the container is written to Redis first, so a
+ * re-run after a crash that finds the container gone still reports it, once (the event's id is
+ * fixed by the request).
+ */
+export interface Retirement {
+  requestId: string;
+  owner: Person;
+  project: string;
+  reason: RetireReason;
+  requestedBy: string;
+  reply: ReplyTarget;
+  relaunch: boolean;
+}
+
+const recordKey = (hostId: string, requestId: string) => `ds01:retire:${hostId}:${requestId}`;
+
+export async function retireContainer(ctx: WorkerContext, r: Retirement): Promise<{ gpus: GpuRef[] }> {
+  const name = containerName(r.project, r.owner.uid);
+  const recorded = await ctx.redis.get(recordKey(ctx.hostId, r.requestId));
+  const found = await ctx.engine.findContainer(name);
+
+  let event;
+  if (recorded) {
+    // A re-run: what was found before the first attempt stopped it stands.
+    event = JSON.parse(recorded) as never;
+  } else if (found) {
+    if (found.labels[Label.user] !== r.owner.user) {
+      // Never act on another user's container, whatever the job says.
+      throw new Ds01Error(ErrorCode.NotOwner, `\`${name}\` on ${ctx.hostId} does not belong to ${r.owner.user}, so it was left alone.`);
+    }
+    const gpus = await gpuRefs(ctx, gpuUuidsOf(found.labels));
+    const started = found.labels[Label.createdAt] ?? found.startedAt;
+    const check = await lostPackages(ctx.engine, name, found.image, found.state === 'running');
+    event = {
+      type: 'container.retired' as const,
+      requestId: r.requestId,
+      host: ctx.hostId,
+      owner: r.owner,
+      project: r.project,
+      reply: r.reply,
+      at: nowIso(),
+      container: name,
+      reason: r.reason,
+      requestedBy: r.requestedBy,
+      gpus,
+      ranSeconds: started ? Math.max(0, (Date.now() - Date.parse(started)) / 1000) : null,
+      lostPackages: check.lost,
+      packagesUnknown: check.unknown,
+      relaunch: r.relaunch,
+    };
+    await ctx.redis.set(recordKey(ctx.hostId, r.requestId), JSON.stringify(event), 'EX', 24 * 3600);
+  } else {
+    throw new Ds01Error(
+      ErrorCode.NotFound,
+      `You have no container for \`${r.project}\` on ${ctx.hostId}, so there was nothing to retire. \`/ds01 status\` lists what you have.`,
+    );
+  }
+  if (found && found.labels[Label.user] === r.owner.user) {
+    const user = ownerEntry(ctx, r.owner);
+    await ctx.engine.stop(name, limitsFor(ctx, user).policies.sigtermGraceS);
+    crashPoint('retire:after-stop');
+    await ctx.engine.remove(name);
+    await ctx.refreshHost();
+    ctx.log.info({ container: name, reason: r.reason }, 'container retired');
+  }
+  await ctx.events.publish(event, `${r.requestId}.retired`);
+  return { gpus: (event as { gpus: GpuRef[] }).gpus };
+}
+
+async function gpuRefs(ctx: WorkerContext, uuids: string[]): Promise<GpuRef[]> {
+  const slots = await ctx.gpus.slots().catch(() => []);
+  return uuids.map((u) => {
+    const s = slots.find((x) => x.uuid === u);
+    return { uuid: u, slot: s?.slot ?? '?', name: s?.name ?? 'GPU' };
+  });
+}
+
+/** The `retire` job: the user's or an admin's request, and the [Recreate container] button. */
+export async function retire(ctx: WorkerContext, job: RetireJob): Promise<void> {
+  const { gpus } = await retireContainer(ctx, job);
+  if (job.relaunch) {
+    await launch(ctx, {
+      kind: 'launch',
+      requestId: `${job.requestId}-re`,
+      owner: job.owner,
+      requestedBy: job.requestedBy,
+      project: job.project,
+      reply: null,
+      gpus: Math.max(1, gpus.length),
+      rebuild: false,
+    });
+  }
 }

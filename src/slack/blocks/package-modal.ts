@@ -32,7 +32,8 @@ const MAX_LISTED = 20;
 export interface PackageModalInput {
   project: string;
   host?: string;
-  alreadyAdded: { python: string[]; system: string[] };
+  /** Packages the image already has; null while they are still being looked up. */
+  alreadyAdded: { python: string[]; system: string[] } | null;
   prefill?: { python?: string[]; system?: string[]; noCache?: boolean };
   privateMetadata: string;
 }
@@ -122,7 +123,8 @@ export function packageModalView(input: PackageModalInput): ModalView {
   };
 }
 
-function alreadyAddedText(already: { python: string[]; system: string[] }): string {
+function alreadyAddedText(already: { python: string[]; system: string[] } | null): string {
+  if (already === null) return 'Looking up the packages already in this image…';
   const list = (names: string[]): string => {
     const shown = names.slice(0, MAX_LISTED).map((n) => `\`${escapeCode(n)}\``);
     const more = names.length - shown.length;

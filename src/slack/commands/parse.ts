@@ -70,6 +70,12 @@ export function parseCommand(text: string): ParseResult {
   // Slack turns quotes into “smart quotes” on some clients; treat them as plain quotes.
   const normalised = text.replace(/[\u201c\u201d]/g, '"').replace(/[\u2018\u2019]/g, "'").trim();
   if (normalised === '') return { ok: true, command: { sub: 'help' } };
+  // A help question is free text ("why didn't my build work?"): keep it as typed, quotes and all.
+  const helpMatch = /^help(?:\s+([\s\S]*))?$/i.exec(normalised);
+  if (helpMatch) {
+    const question = (helpMatch[1] ?? '').trim();
+    return { ok: true, command: question ? { sub: 'help', question } : { sub: 'help' } };
+  }
   let tokens: string[];
   try {
     tokens = parseArgsStringToArgv(normalised);
@@ -82,10 +88,6 @@ export function parseCommand(text: string): ParseResult {
     return fail(`I don't know the command \`${(head ?? '').slice(0, 30)}\`. Here is what I can do:`, true);
   }
   const s = sub as Subcommand;
-  if (s === 'help') {
-    const question = rest.join(' ').trim();
-    return { ok: true, command: question ? { sub: 'help', question } : { sub: 'help' } };
-  }
   let parsed;
   try {
     parsed = parseArgs({ args: rest, options: OPTIONS[s], allowPositionals: true, strict: true });
@@ -99,6 +101,8 @@ export function parseCommand(text: string): ParseResult {
     return fail(`Too many words after \`${s}\`. Usage: ${USAGE[s]}`);
   }
   switch (s) {
+    case 'help': // handled above, before tokenising
+      return { ok: true, command: { sub: 'help' } };
     case 'status':
     case 'gpus':
     case 'limits':

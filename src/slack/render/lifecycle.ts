@@ -1,12 +1,38 @@
 import type { WebClient } from '@slack/web-api';
 import type { EventOf } from '../../contract/jobs.js';
 import type { BotDeps } from '../deps.js';
+import { keepaliveSetMessage, lifecycleFailedMessage, retiredChannelLine, retiredMessage, warningMessage } from '../blocks/lifecycle.js';
+import { once, upsert } from '../outbox.js';
+import { recordRetirement } from '../recent-retirements.js';
+
+/** Keep-alive offered from a warning: a few hours, never past DS01's maximum. */
+export const KEEPALIVE_BUTTON_HOURS = 4;
 
 /** Retirement DMs and channel lines, limit warnings, keep-alive confirmations. */
 export async function renderLifecycleEvent(
   deps: BotDeps,
-  _client: WebClient,
+  client: WebClient,
   e: EventOf<'container.retired'> | EventOf<'limit.warning'> | EventOf<'keepalive.set'> | EventOf<'job.failed'>,
 ): Promise<void> {
-  deps.log.info({ type: e.type }, 'lifecycle event (rendering not built yet)');
+  switch (e.type) {
+    case 'container.retired':
+      await once(deps.redis, `${e.requestId}:dm`, () => upsert(client, e.reply, e.owner.slackUserId, retiredMessage(e)));
+      await once(deps.redis, `${e.requestId}:recent`, () => recordRetirement(deps.redis, e.owner.slackUserId, {
+        project: e.project,
+        container: e.container,
+        host: e.host,
+        reason: e.reason,
+        at: e.at,
+        lostPackages: e.lostPackages,
+      }));
+      const channel = deps.config.notify_channel;
+      if (channel) await once(deps.redis, `${e.requestId}:channel`, () => client.chat.postMessage({ channel, text: retiredChannelLine(e) }));
+      return;
+    case 'limit.warning':
+      return upsert(client, null, e.owner.slackUserId, warningMessage(e, KEEPALIVE_BUTTON_HOURS));
+    case 'keepalive.set':
+      return upsert(client, e.reply, e.owner.slackUserId, keepaliveSetMessage(e));
+    case 'job.failed':
+      return upsert(client, e.reply, e.owner.slackUserId, lifecycleFailedMessage(e));
+  }
 }

@@ -1,5 +1,79 @@
-import type { App } from '@slack/bolt';
+import type { App, BlockAction, RespondFn } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import { findUserBySlackId } from '../../../config/ds01-config.js';
+import type { RetireJob } from '../../../contract/jobs.js';
+import { containerName } from '../../../ds01/naming.js';
+import { newRequestId } from '../../../queue/jobs-client.js';
+import { isDs01Error, userMessageOf } from '../../../shared/errors.js';
+import { AddToImageValue, IMAGE_ACTIONS, parseButtonValue, recreateRequestedMessage, RecreateValue } from '../../blocks/build.js';
+import { notRegisteredText, openPackageModal } from '../../commands/image-update.js';
 import type { BotDeps } from '../../deps.js';
 
+/** A private note to whoever clicked: in place when the click came from a message, else by DM. */
+async function tell(body: BlockAction, respond: RespondFn, client: WebClient, text: string): Promise<void> {
+  if (body.response_url) await respond({ response_type: 'ephemeral', replace_original: false, text });
+  else await client.chat.postMessage({ channel: body.user.id, text });
+}
+
+function buttonValue(body: BlockAction, actionId: string): string | undefined {
+  const action = body.actions.find((a) => a.action_id === actionId);
+  return action && action.type === 'button' ? action.value : undefined;
+}
+
 /** [Add to image] (image_update_open) and [Recreate container] (recreate_container). */
-export function registerImageActions(_app: App, _deps: BotDeps): void {}
+export function registerImageActions(app: App, deps: BotDeps): void {
+  app.action<BlockAction>(IMAGE_ACTIONS.open, async ({ ack, body, client, respond }) => {
+    await ack();
+    const slackUserId = body.user.id;
+    try {
+      const user = findUserBySlackId(deps.config, slackUserId);
+      if (!user) return await tell(body, respond, client, notRegisteredText(deps.config, slackUserId));
+      const value = parseButtonValue(AddToImageValue, buttonValue(body, IMAGE_ACTIONS.open));
+      if (!value) {
+        return await tell(body, respond, client, "That button did not say which project to add packages to, so I didn't open the form. Run `/ds01 image-update <project>` instead.");
+      }
+      await openPackageModal({ deps, client, triggerId: body.trigger_id, slackUserId, user, project: value.project, prefill: { python: value.python, system: value.system } });
+    } catch (err) {
+      if (!isDs01Error(err)) deps.log.error({ err }, 'opening the package modal from a button failed');
+      await tell(body, respond, client, userMessageOf(err)).catch(() => undefined);
+    }
+  });
+
+  app.action<BlockAction>(IMAGE_ACTIONS.recreate, async ({ ack, body, client, respond }) => {
+    await ack();
+    const slackUserId = body.user.id;
+    try {
+      const user = findUserBySlackId(deps.config, slackUserId);
+      if (!user) return await tell(body, respond, client, notRegisteredText(deps.config, slackUserId));
+      const value = parseButtonValue(RecreateValue, buttonValue(body, IMAGE_ACTIONS.recreate));
+      if (!value) {
+        return await tell(body, respond, client, "That button did not say which container to recreate, so I did nothing. Use `/ds01 retire <project>` and `/ds01 launch <project>` instead.");
+      }
+      // Only the owner's own container: the name is derived from the clicking user's uid.
+      if (value.container !== containerName(value.project, user.uid)) {
+        return await tell(body, respond, client, `\`${value.container}\` is not one of your containers, so I did nothing.`);
+      }
+      const channel = body.container?.channel_id ?? body.channel?.id;
+      const ts = body.container?.message_ts ?? body.message?.ts;
+      // One request per message: a double click finds the same job id and queues nothing twice.
+      const requestId = channel && ts ? `rc-${channel}-${ts}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80) : newRequestId();
+      const job: RetireJob = {
+        kind: 'retire',
+        requestId,
+        owner: { slackUserId, user: user.user, uid: user.uid },
+        requestedBy: user.user,
+        project: value.project,
+        reply: channel && ts ? { channel, ts } : null,
+        reason: 'recreate',
+        relaunch: true,
+      };
+      await deps.jobs.add(value.host, job, `retire-${user.uid}-${value.project}-${requestId}`);
+      const message = recreateRequestedMessage(body.message?.blocks, value);
+      if (channel && ts) await client.chat.update({ channel, ts, ...message });
+      else await tell(body, respond, client, message.text);
+    } catch (err) {
+      if (!isDs01Error(err)) deps.log.error({ err }, 'queueing a recreate failed');
+      await tell(body, respond, client, `I could not start recreating the container: ${userMessageOf(err)}`).catch(() => undefined);
+    }
+  });
+}

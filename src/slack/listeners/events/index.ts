@@ -1,5 +1,12 @@
 import type { App } from '@slack/bolt';
 import type { BotDeps } from '../../deps.js';
+import { faqIndex } from '../../faq/ask.js';
+import { registerAppHome } from './app-home.js';
+import { registerDmQuestions } from './message.js';
 
 /** Events API: DMs to the bot (FAQ) and the App Home. */
-export function registerEvents(_app: App, _deps: BotDeps): void {}
+export function registerEvents(app: App, deps: BotDeps): void {
+  faqIndex(); // built once, at startup, not on the first question
+  registerDmQuestions(app, deps);
+  registerAppHome(app, deps);
+}

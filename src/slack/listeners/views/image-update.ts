@@ -1,5 +1,54 @@
 import type { App } from '@slack/bolt';
+import { findUserBySlackId } from '../../../config/ds01-config.js';
+import { validatePackageRequest } from '../../../images/package-spec.js';
+import { isDs01Error, userMessageOf } from '../../../shared/errors.js';
+import { imageUpdateNoticeView } from '../../blocks/build.js';
+import { PACKAGE_MODAL_IDS, readPackageModalValues, type PackageModalValues } from '../../blocks/package-modal.js';
+import { notRegisteredText, readModalMetadata, startImageBuild } from '../../commands/image-update.js';
 import type { BotDeps } from '../../deps.js';
 
-/** view_submission of the package modal (callback_id image_update_submit). */
-export function registerImageViews(_app: App, _deps: BotDeps): void {}
+/**
+ * view_submission of the package modal (callback_id image_update_submit). Everything is checked
+ * before the ack (pure and in memory): a bad line is shown on its field and nothing is applied.
+ * Only a fully valid submission closes the modal and starts the build.
+ */
+export function registerImageViews(app: App, deps: BotDeps): void {
+  app.view(PACKAGE_MODAL_IDS.callbackId, async ({ ack, body, view, client }) => {
+    const slackUserId = body.user.id;
+    const user = findUserBySlackId(deps.config, slackUserId);
+    if (!user) {
+      await ack({ response_action: 'update', view: imageUpdateNoticeView(notRegisteredText(deps.config, slackUserId)) });
+      return;
+    }
+    const meta = readModalMetadata(view.private_metadata);
+    if (!meta || meta.owner !== slackUserId) {
+      await ack({
+        response_action: 'errors',
+        errors: {
+          [PACKAGE_MODAL_IDS.pythonBlock]:
+            'This form is not one I opened for you, so I cannot use it. Please close it and run `/ds01 image-update <project>` again.',
+        },
+      });
+      return;
+    }
+    let values: PackageModalValues;
+    try {
+      values = readPackageModalValues(view.state.values);
+    } catch (err) {
+      if (!isDs01Error(err)) deps.log.error({ err }, 'reading the package modal failed');
+      await ack({ response_action: 'errors', errors: { [PACKAGE_MODAL_IDS.pythonBlock]: userMessageOf(err) } });
+      return;
+    }
+    const result = validatePackageRequest(values);
+    if (!result.ok) {
+      await ack({ response_action: 'errors', errors: result.errors as Record<string, string> });
+      return;
+    }
+    await ack();
+    try {
+      await startImageBuild({ deps, client, slackUserId, user, meta, python: result.python, system: result.system, noCache: values.noCache });
+    } catch (err) {
+      deps.log.error({ err }, 'starting the image-update build failed');
+    }
+  });
+}
