@@ -5,4 +5,4 @@ cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
 source scripts/services.sh
 ensure_services
-LOG_LEVEL=warn npx tsx bench/run.ts
+npx tsx bench/run.ts

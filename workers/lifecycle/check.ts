@@ -39,6 +39,7 @@ interface TrackState {
 
 export async function lifecycleCheck(ctx: WorkerContext, now: number): Promise<LifecycleSummary> {
   const summary: LifecycleSummary = { checked: 0, warned: 0, retired: 0 };
+  const began = Date.now();
   const containers = await readContainers(ctx);
   const slots = await ctx.gpus.slots();
   const holders = holdersOf(containers);
@@ -46,13 +47,21 @@ export async function lifecycleCheck(ctx: WorkerContext, now: number): Promise<L
     ctx.log.warn({ err: err.message }, 'GPU utilisation unavailable; GPUs count as busy this round');
     return null;
   });
+  // The engine answers a CPU sample in about a second when its collector is warm: take them all at once.
+  const samples = new Map(
+    await Promise.all(
+      containers
+        .filter((c) => c.state === 'running' && !c.protected && findUserByName(ctx.config, c.user))
+        .map(async (c) => [c.name, await ctx.engine.cpuSample(c.name).catch(() => null)] as const),
+    ),
+  );
   for (const c of containers) {
     const owner = findUserByName(ctx.config, c.user);
     if (!owner) continue;
     try {
       const limits = limitsFor(ctx, owner);
       const highDemand = isHighDemand(slots, holders, limits.policies.highDemandThreshold);
-      const outcome = await checkContainer(ctx, c, owner, limits, { now, util, highDemand });
+      const outcome = await checkContainer(ctx, c, owner, limits, { now, util, highDemand, sample: samples.get(c.name) ?? null });
       summary.checked++;
       if (outcome === 'warned') summary.warned++;
       if (outcome === 'retired') summary.retired++;
@@ -60,6 +69,7 @@ export async function lifecycleCheck(ctx: WorkerContext, now: number): Promise<L
       ctx.log.error({ container: c.name, err: (err as Error).message }, 'lifecycle check of one container failed; the others go on');
     }
   }
+  ctx.log.info({ ...summary, ms: Date.now() - began }, 'lifecycle pass');
   return summary;
 }
 
@@ -70,7 +80,7 @@ async function checkContainer(
   c: ContainerState,
   owner: UserEntry,
   limits: UserLimits,
-  at: { now: number; util: Map<string, number> | null; highDemand: boolean },
+  at: { now: number; util: Map<string, number> | null; highDemand: boolean; sample: { containerNs: number; systemNs: number; onlineCpus: number } | null },
 ): Promise<Outcome> {
   const { now } = at;
   const hour = 3600_000 * ctx.timeScale;
@@ -104,15 +114,17 @@ async function checkContainer(
   const update: Record<string, string> = {};
 
   // CPU over the interval since the last check, from the engine's cumulative counters.
-  const sample = await ctx.engine.cpuSample(c.name);
+  const sample = at.sample;
   let cpuPct: number | null = null;
-  if (state.cpuNs && state.sysNs) {
+  if (sample && state.cpuNs && state.sysNs) {
     const dc = sample.containerNs - Number(state.cpuNs);
     const ds = sample.systemNs - Number(state.sysNs);
     if (ds > 0 && dc >= 0) cpuPct = (dc / ds) * sample.onlineCpus * 100;
   }
-  update.cpuNs = String(sample.containerNs);
-  update.sysNs = String(sample.systemNs);
+  if (sample) {
+    update.cpuNs = String(sample.containerNs);
+    update.sysNs = String(sample.systemNs);
+  }
 
   const startedAt = Date.parse(c.createdAt ?? '') || now;
   const inGrace = now - startedAt < limits.policies.graceperiodM * 60_000 * ctx.timeScale;
