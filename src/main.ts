@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { loadDs01Config } from './config/ds01-config.js';
+import { loadStartup } from './config/startup.js';
 import { loadBotEnv, slackMode } from './env.js';
-import { loadResourceLimits, loadUserOverrides } from './limits/resource-limits.js';
 import { startLocalConsole } from './local/console.js';
 import { SlackSimulator } from './local/slack-simulator.js';
 import { startBot, type RunningBot } from './app.js';
@@ -14,18 +13,7 @@ import { createLogger } from './shared/logger.js';
  */
 async function main(): Promise<void> {
   const log = createLogger('ds01-bot');
-  let env;
-  let config;
-  let limits;
-  try {
-    env = loadBotEnv();
-    config = loadDs01Config(env.DS01_CONFIG);
-    limits = loadResourceLimits(config.limits_file);
-  } catch (err) {
-    log.fatal({ err: (err as Error).message }, 'cannot start: fix the configuration');
-    process.exit(2);
-  }
-  const userOverrides = config.user_overrides_file ? loadUserOverrides(config.user_overrides_file) : undefined;
+  const { env, config, limits, userOverrides } = loadStartup(log, () => loadBotEnv());
   const mode = slackMode(env);
   let bot: RunningBot;
   let sim: SlackSimulator | undefined;

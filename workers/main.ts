@@ -1,8 +1,7 @@
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { loadDs01Config } from '../src/config/ds01-config.js';
+import { loadStartup } from '../src/config/startup.js';
 import { hostQueueName, RedisKey } from '../src/contract/queues.js';
-import { loadResourceLimits, loadUserOverrides } from '../src/limits/resource-limits.js';
 import { createLogger } from '../src/shared/logger.js';
 import type { WorkerContext } from './context.js';
 import { DockerEngine } from './docker/engine.js';
@@ -16,18 +15,7 @@ import { EventPublisher } from './queue/events.js';
 /** `npm run worker`: one per GPU host. Consumes this host's queue and reports back to the bot. */
 async function main(): Promise<void> {
   const log = createLogger('ds01-worker');
-  let env;
-  let config;
-  let limits;
-  try {
-    env = loadWorkerEnv();
-    config = loadDs01Config(env.DS01_CONFIG);
-    limits = loadResourceLimits(config.limits_file);
-  } catch (err) {
-    log.fatal({ err: (err as Error).message }, 'cannot start: fix the configuration');
-    process.exit(2);
-  }
-  const userOverrides = config.user_overrides_file ? loadUserOverrides(config.user_overrides_file) : undefined;
+  const { env, config, limits, userOverrides } = loadStartup(log, () => loadWorkerEnv());
   const hostId = env.DS01_HOST_ID;
   const connection = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
   const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });

@@ -5,8 +5,8 @@
  * Only files the edit wrote are touched, and only while they still hold exactly what the edit
  * wrote: if the user changed a file during the build, their version is kept.
  */
-import { randomBytes } from 'node:crypto';
-import { open, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
+import { readFile, realpath, rm, stat } from 'node:fs/promises';
+import { writeAtomically } from './project-files.js';
 import path from 'node:path';
 
 /** Content of each file an edit may write (keyed by real path); null when the file did not exist. */
@@ -63,32 +63,17 @@ export async function prepareUndo(written: string[], before: EditableFiles): Pro
           continue;
         }
         if (s.before === null) await rm(s.file, { force: true });
-        else await writeAtomically(s.file, s.before);
+        else await restore(s.file, s.before);
       }
       return all;
     },
   };
 }
 
-/** Same technique as the editor: a fresh temp file (O_EXCL) renamed over the target. */
-async function writeAtomically(target: string, content: Buffer): Promise<void> {
+/** Puts `content` back with the file's current mode and owner, atomically, as the editor writes. */
+async function restore(target: string, content: Buffer): Promise<void> {
   const st = await stat(target);
-  const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const fh = await open(tmp, 'wx', 0o600);
-  try {
-    try {
-      await fh.writeFile(content);
-      await fh.chmod(st.mode & 0o777);
-      if (process.getuid?.() === 0) await fh.chown(st.uid, st.gid);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, target);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  await writeAtomically(target, content, { mode: st.mode & 0o777, uid: st.uid, gid: st.gid });
 }
 
 /** The sentence that tells the user what became of their files after a failed build. */

@@ -104,13 +104,13 @@ async function inspectProjectFile(root: string, name: string): Promise<ProjectFi
 }
 
 /** Writes `content` to a fresh temp file next to `target`, then renames it over `target`. */
-async function writeAtomically(target: string, content: string, like: { mode: number; uid: number; gid: number }): Promise<void> {
+export async function writeAtomically(target: string, content: string | Buffer, like: { mode: number; uid: number; gid: number }): Promise<void> {
   const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   // 'wx' = O_CREAT|O_EXCL: never opens an existing file or follows a planted link.
   const fh = await open(tmp, 'wx', 0o600);
   try {
     try {
-      await fh.writeFile(content, 'latin1');
+      await (typeof content === 'string' ? fh.writeFile(content, 'latin1') : fh.writeFile(content));
       await fh.chmod(like.mode);
       // A root-run worker must not leave root-owned files in the user's project.
       if (process.getuid?.() === 0) await fh.chown(like.uid, like.gid);

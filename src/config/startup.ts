@@ -1,0 +1,27 @@
+import { loadResourceLimits, loadUserOverrides, type ResourceLimits, type UserOverrides } from '../limits/resource-limits.js';
+import type { Logger } from '../shared/logger.js';
+import { loadDs01Config, type Ds01Config } from './ds01-config.js';
+
+export interface Startup<E> {
+  env: E;
+  config: Ds01Config;
+  limits: ResourceLimits;
+  userOverrides?: UserOverrides;
+}
+
+/**
+ * What bot and worker read before anything else: their environment, the config file and DS01's
+ * limits. A mistake stops the process with one log line naming it (exit code 2), never a trace.
+ */
+export function loadStartup<E extends { DS01_CONFIG: string }>(log: Logger, loadEnv: () => E): Startup<E> {
+  try {
+    const env = loadEnv();
+    const config = loadDs01Config(env.DS01_CONFIG);
+    const limits = loadResourceLimits(config.limits_file);
+    const userOverrides = config.user_overrides_file ? loadUserOverrides(config.user_overrides_file) : undefined;
+    return { env, config, limits, ...(userOverrides ? { userOverrides } : {}) };
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, 'cannot start: fix the configuration');
+    process.exit(2);
+  }
+}
