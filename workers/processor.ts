@@ -3,7 +3,7 @@ import { HostJob, type Person, type ReplyTarget } from '../src/contract/jobs.js'
 import { Ds01Error, ErrorCode, userMessageOf } from '../src/shared/errors.js';
 import type { WorkerContext } from './context.js';
 import { nowIso } from './context.js';
-import { BuildFailure, buildProjectImage } from './jobs/build.js';
+import { BuildFailure, build } from './jobs/build.js';
 import { launch } from './jobs/launch.js';
 import { retire } from './jobs/retire.js';
 import { keepalive } from './jobs/keepalive.js';
@@ -28,28 +28,8 @@ export function createProcessor(ctx: WorkerContext) {
       switch (data.kind) {
         case 'launch':
           return await launch({ ...ctx, log }, data);
-        case 'build': {
-          const result = await buildProjectImage({ ...ctx, log }, data, data);
-          const running = await ctx.engine.findContainer(`${data.project}._.${data.owner.uid}`);
-          await ctx.events.publish(
-            {
-              type: 'build.done',
-              requestId: data.requestId,
-              host: ctx.hostId,
-              owner: data.owner,
-              project: data.project,
-              reply: data.reply,
-              at: nowIso(),
-              purpose: data.purpose,
-              image: result.image,
-              added: result.added,
-              runningContainer: running?.state === 'running' ? running.name : null,
-              seconds: result.seconds,
-            },
-            `${data.requestId}.build.done`,
-          );
-          return result;
-        }
+        case 'build':
+          return await build({ ...ctx, log }, data);
         case 'retire':
           return await retire({ ...ctx, log }, data);
         case 'keepalive':

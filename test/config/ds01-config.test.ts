@@ -1,6 +1,9 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDs01Config, projectDir } from '../../src/config/ds01-config.js';
 import { Ds01Error } from '../../src/shared/errors.js';
+import { DS01_REFERENCE, REPO_ROOT } from '../support/paths.js';
 
 const good = `
 notify_channel: C0DS01NOTE
@@ -38,5 +41,14 @@ describe('the bot config file', () => {
       expect(err).toBeInstanceOf(Ds01Error);
       expect((err as Ds01Error).userMessage).toMatch(re);
     }
+  });
+});
+
+describe('the shipped copy of DS01\'s resource-limits.yaml', () => {
+  it('is byte-identical to DS01\'s reference file, when the reference is present', () => {
+    const reference = path.join(DS01_REFERENCE, 'config/resource-limits.yaml');
+    const shipped = readFileSync(path.join(REPO_ROOT, 'config/resource-limits.yaml'));
+    expect(shipped.toString('utf8')).toMatch(/^# DS01 GPU Server - Resource Limits Configuration/);
+    if (existsSync(reference)) expect(shipped.equals(readFileSync(reference))).toBe(true);
   });
 });

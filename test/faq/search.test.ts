@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { DS01_REFERENCE } from '../support/paths.js';
 import type { KnownBlock } from '@slack/types';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -15,7 +16,7 @@ const QuestionSetSchema = z.object({
 const questionSet = QuestionSetSchema.parse(parse(readFileSync(new URL('./questions.yaml', import.meta.url), 'utf8')));
 const topics = loadKnowledgeBase();
 const index = new FaqIndex(topics);
-const DOCS_COPY = '/work/shared/ds01-reference';
+const DOCS_COPY = DS01_REFERENCE;
 
 const REQUIRED_TOPICS = [
   'images-vs-containers',

@@ -13,9 +13,10 @@ import {
   type ResourceLimits,
 } from '../../src/limits/resource-limits.js';
 import { Ds01Error, ErrorCode } from '../../src/shared/errors.js';
+import { LIMITS_FILE } from '../support/paths.js';
 
 // DS01's real file, unchanged. CI checks the reference folder out beside the repo.
-const DS01_LIMITS = new URL('../../../shared/ds01-reference/config/resource-limits.yaml', import.meta.url);
+const DS01_LIMITS = LIMITS_FILE;
 const GiB = 1024 ** 3;
 
 let dir: string;

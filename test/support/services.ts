@@ -1,7 +1,6 @@
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { Redis } from 'ioredis';
 import { dockerOptionsFromHost } from '../../workers/docker/engine.js';
@@ -10,8 +9,9 @@ import { dockerOptionsFromHost } from '../../workers/docker/engine.js';
  * The real Redis and Docker engine the tests run against. `npm test` (scripts/test.sh) starts
  * private ones and exports their addresses; running vitest directly needs the same variables.
  */
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const LIMITS_FILE = path.resolve(REPO_ROOT, '../shared/ds01-reference/config/resource-limits.yaml');
+import { LIMITS_FILE, REPO_ROOT } from './paths.js';
+
+export { LIMITS_FILE, REPO_ROOT };
 
 function required(name: string): string {
   const v = process.env[name];

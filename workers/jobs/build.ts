@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { BuildJob, LaunchJob } from '../../src/contract/jobs.js';
 import { RedisKey } from '../../src/contract/queues.js';
 import { projectDir, type UserEntry } from '../../src/config/ds01-config.js';
-import { imageName } from '../../src/ds01/naming.js';
+import { containerName, imageName } from '../../src/ds01/naming.js';
 import { Ds01Error, ErrorCode } from '../../src/shared/errors.js';
 import type { WorkerContext } from '../context.js';
 import { nowIso, ownerEntry } from '../context.js';
@@ -193,4 +193,31 @@ async function readJsonLines(stream: NodeJS.ReadableStream, onObject: (obj: Reco
       /* trailing partial line */
     }
   }
+}
+
+/**
+ * The `build` job (an image update from the package modal): edit, build, then tell the user, and
+ * whether a running container still uses the previous image.
+ */
+export async function build(ctx: WorkerContext, job: BuildJob): Promise<{ image: string; seconds: number }> {
+  const result = await buildProjectImage(ctx, job, job);
+  const running = await ctx.engine.findContainer(containerName(job.project, job.owner.uid));
+  await ctx.events.publish(
+    {
+      type: 'build.done',
+      requestId: job.requestId,
+      host: ctx.hostId,
+      owner: job.owner,
+      project: job.project,
+      reply: job.reply,
+      at: nowIso(),
+      purpose: job.purpose,
+      image: result.image,
+      added: result.added,
+      runningContainer: running?.state === 'running' ? running.name : null,
+      seconds: result.seconds,
+    },
+    `${job.requestId}.build.done`,
+  );
+  return { image: result.image, seconds: result.seconds };
 }
