@@ -58,6 +58,8 @@ export const RetireJob = z.object({
   reason: RetireReason,
   /** After retiring, launch again from the (new) image: the [Recreate container] button. */
   relaunch: z.boolean().default(false),
+  /** Stop short and ask the owner first when pip packages would be lost (`/ds01 retire` without --force). */
+  confirmFirst: z.boolean().default(false),
 });
 
 export const KeepaliveJob = z.object({
@@ -166,6 +168,14 @@ export const RetiredEvent = z.object({
   relaunch: z.boolean(),
 });
 
+/** Retiring would lose packages: the owner is asked first ([Add to image first] / [Retire anyway]). */
+export const RetireConfirmEvent = z.object({
+  type: z.literal('retire.confirm'),
+  ...EventBase,
+  container: z.string(),
+  lostPackages: z.array(z.string()).min(1),
+});
+
 export const LimitWarningEvent = z.object({
   type: z.literal('limit.warning'),
   ...EventBase,
@@ -192,6 +202,7 @@ export const Ds01Event = z.discriminatedUnion('type', [
   BuildDoneEvent,
   JobFailedEvent,
   RetiredEvent,
+  RetireConfirmEvent,
   LimitWarningEvent,
   KeepaliveSetEvent,
 ]);

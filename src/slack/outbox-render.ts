@@ -13,6 +13,7 @@ export async function renderOtherEvent(deps: BotDeps, client: WebClient, e: Ds01
     case 'job.failed':
       return e.kind === 'build' ? renderImageEvent(deps, client, e) : renderLifecycleEvent(deps, client, e);
     case 'container.retired':
+    case 'retire.confirm':
     case 'limit.warning':
     case 'keepalive.set':
       return renderLifecycleEvent(deps, client, e);

@@ -73,14 +73,34 @@ describe('retire, idle and runtime limits', () => {
     expect(await exists('pkgs._.1001')).toBe(true);
   });
 
-  it('alice retires pkgs: the DM names the pip packages only the container had, with a button to add them to the image', async () => {
+  it('alice retires pkgs: she is asked first because einops would be lost, then the DM names it with a button to add it to the image', async () => {
     const installed = await exec('pkgs._.1001', ['pip', 'install', 'einops==0.7.0']);
     expect(installed).toMatch(/Successfully installed einops/);
     const r = await h.slash(ALICE, 'retire pkgs');
     await h.responseTo(r.responseUrl);
+    const ask = await h.slack.waitFor((c) => dmTo(ALICE)(c) && /would lose packages/.test(messageText(c.args)), 60_000);
+    expect(messageText(ask.args)).toContain('`einops==0.7.0`');
+    expect(await exists('pkgs._.1001')).toBe(true); // nothing stopped yet
+    const buttons = (ask.args.blocks as Array<{ type: string; elements?: Array<{ action_id: string; value: string }> }>).find((b) => b.type === 'actions')!.elements!;
+    expect(buttons.map((b) => b.action_id)).toEqual(['image_update_open', 'retire_anyway']);
+    expect(JSON.parse(buttons[0]!.value)).toEqual({ project: 'pkgs', python: ['einops==0.7.0'] });
+
+    await h.interact({
+      type: 'block_actions',
+      user: { id: ALICE.slack_id, username: 'alice', team_id: 'T0DS01' },
+      api_app_id: 'A0DS01BOT',
+      team: { id: 'T0DS01', domain: 'ds01' },
+      container: { type: 'message', message_ts: String(ask.args.ts), channel_id: String(ask.args.channel), is_ephemeral: false },
+      channel: { id: String(ask.args.channel), name: 'directmessage' },
+      message: { type: 'message', ts: String(ask.args.ts), text: String(ask.args.text) },
+      trigger_id: '1.2.4',
+      response_url: h.slack.responseUrl(),
+      actions: [{ type: 'button', action_id: 'retire_anyway', block_id: 'b', value: buttons[1]!.value, action_ts: '1795710001.0' }],
+    });
     const dm = await h.slack.waitFor((c) => dmTo(ALICE)(c) && /was retired/.test(messageText(c.args)), 60_000);
     const text = messageText(dm.args);
-    expect(dm.method).toBe('chat.update'); // the "Retiring…" message, updated in place
+    expect(dm.method).toBe('chat.update'); // the same message, updated in place
+    expect(dm.args.ts).toBe(ask.args.ts);
     expect(text).toContain('`einops==0.7.0`');
     expect(text).not.toContain('numpy'); // in the image: survives
     expect(text).toMatch(/What survived.*\/workspace/s);
@@ -90,6 +110,17 @@ describe('retire, idle and runtime limits', () => {
     expect(await exists('pkgs._.1001')).toBe(false);
     const line = await h.slack.waitFor((c) => c.method === 'chat.postMessage' && c.args.channel === 'C0DS01NOTE' && /pkgs/.test(String(c.args.text)));
     expect(String(line.args.text)).toMatch(/alice's `pkgs` on gpu1 retired \(by user\) — freed GPU \d+ — ran/);
+  });
+
+  it('/ds01 retire --force skips the question', async () => {
+    await launch(ALICE, 'pkgs');
+    await exec('pkgs._.1001', ['pip', 'install', 'rich==13.7.1']);
+    const from = h.slack.calls.length;
+    const r = await h.slash(ALICE, 'retire pkgs --force');
+    await h.responseTo(r.responseUrl);
+    const dm = await h.slack.waitFor((c) => h.slack.calls.indexOf(c) >= from && dmTo(ALICE)(c) && /pkgs` was retired/.test(messageText(c.args)), 60_000);
+    expect(messageText(dm.args)).toContain('`rich==13.7.1`');
+    expect(h.slack.calls.slice(from).some((c) => /would lose packages/.test(messageText(c.args)))).toBe(false);
   });
 
   it('an admin retires alice\'s container: alice is told an admin did it, and the channel says so', async () => {

@@ -25,11 +25,13 @@ export interface Retirement {
   requestedBy: string;
   reply: ReplyTarget;
   relaunch: boolean;
+  /** Ask the owner before losing packages (only the owner's own `/ds01 retire` does). */
+  confirmFirst?: boolean;
 }
 
 const recordKey = (hostId: string, requestId: string) => `ds01:retire:${hostId}:${requestId}`;
 
-export async function retireContainer(ctx: WorkerContext, r: Retirement): Promise<{ gpus: GpuRef[] }> {
+export async function retireContainer(ctx: WorkerContext, r: Retirement): Promise<{ gpus: GpuRef[]; retired: boolean }> {
   const name = containerName(r.project, r.owner.uid);
   const recorded = await ctx.redis.get(recordKey(ctx.hostId, r.requestId));
   const found = await ctx.engine.findContainer(name);
@@ -46,6 +48,13 @@ export async function retireContainer(ctx: WorkerContext, r: Retirement): Promis
     const gpus = await gpuRefs(ctx, gpuUuidsOf(found.labels));
     const started = found.labels[Label.createdAt] ?? found.startedAt;
     const check = await lostPackages(ctx.engine, name, found.image, found.state === 'running');
+    if (r.confirmFirst && check.lost.length > 0) {
+      await ctx.events.publish(
+        { type: 'retire.confirm', requestId: r.requestId, host: ctx.hostId, owner: r.owner, project: r.project, reply: r.reply, at: nowIso(), container: name, lostPackages: check.lost },
+        `${r.requestId}.confirm`,
+      );
+      return { gpus, retired: false };
+    }
     event = {
       type: 'container.retired' as const,
       requestId: r.requestId,
@@ -79,7 +88,7 @@ export async function retireContainer(ctx: WorkerContext, r: Retirement): Promis
     ctx.log.info({ container: name, reason: r.reason }, 'container retired');
   }
   await ctx.events.publish(event, `${r.requestId}.retired`);
-  return { gpus: (event as { gpus: GpuRef[] }).gpus };
+  return { gpus: (event as { gpus: GpuRef[] }).gpus, retired: true };
 }
 
 async function gpuRefs(ctx: WorkerContext, uuids: string[]): Promise<GpuRef[]> {
@@ -92,8 +101,8 @@ async function gpuRefs(ctx: WorkerContext, uuids: string[]): Promise<GpuRef[]> {
 
 /** The `retire` job: the user's or an admin's request, and the [Recreate container] button. */
 export async function retire(ctx: WorkerContext, job: RetireJob): Promise<void> {
-  const { gpus } = await retireContainer(ctx, job);
-  if (job.relaunch) {
+  const { gpus, retired } = await retireContainer(ctx, job);
+  if (retired && job.relaunch) {
     await launch(ctx, {
       kind: 'launch',
       requestId: `${job.requestId}-re`,

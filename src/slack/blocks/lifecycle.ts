@@ -121,3 +121,27 @@ export function lifecycleFailedMessage(e: EventOf<'job.failed'>): { text: string
   const text = `:warning: ${what} did not work: ${e.message}`;
   return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
 }
+
+/** Asked before a retirement that would lose packages: put them into the image first, or go ahead. */
+export function retireConfirmMessage(e: EventOf<'retire.confirm'>): { text: string; blocks: KnownBlock[] } {
+  const shown = e.lostPackages.slice(0, 15).map((p) => `\`${p}\``).join(', ');
+  const more = e.lostPackages.length > 15 ? ` and ${e.lostPackages.length - 15} more` : '';
+  const text = `Retiring \`${e.project}\` would lose packages you installed only inside the container: ${shown}${more}. Nothing has been stopped yet.`;
+  return {
+    text,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: `:raised_hand: ${text}` } },
+      {
+        type: 'section',
+        text: { type: 'mrkdwn', text: 'Add them to the image and every future container has them; or retire anyway (files in `/workspace` are kept either way).' },
+      },
+      {
+        type: 'actions',
+        elements: [
+          { type: 'button', style: 'primary', action_id: 'image_update_open', text: { type: 'plain_text', text: 'Add to image first' }, value: addToImageValue(e.project, e.lostPackages) },
+          { type: 'button', style: 'danger', action_id: 'retire_anyway', text: { type: 'plain_text', text: 'Retire anyway' }, value: JSON.stringify({ project: e.project, host: e.host }) },
+        ],
+      },
+    ],
+  };
+}

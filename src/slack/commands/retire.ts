@@ -60,6 +60,8 @@ export async function retireCommand(ctx: CommandContext, args: { project: string
       reply,
       reason: forOther ? 'admin' : 'user',
       relaunch: false,
+      // The owner is asked first when packages would be lost; an admin (or --force) decides at once.
+      confirmFirst: !forOther && !args.force,
     },
     `retire-${owner.uid}-${args.project}-${requestId}`,
   );

@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { EventOf } from '../../contract/jobs.js';
 import type { BotDeps } from '../deps.js';
-import { keepaliveSetMessage, lifecycleFailedMessage, retiredChannelLine, retiredMessage, warningMessage } from '../blocks/lifecycle.js';
+import { keepaliveSetMessage, lifecycleFailedMessage, retireConfirmMessage, retiredChannelLine, retiredMessage, warningMessage } from '../blocks/lifecycle.js';
 import { once, upsert } from '../outbox.js';
 import { recordRetirement } from '../recent-retirements.js';
 
@@ -12,7 +12,7 @@ export const KEEPALIVE_BUTTON_HOURS = 4;
 export async function renderLifecycleEvent(
   deps: BotDeps,
   client: WebClient,
-  e: EventOf<'container.retired'> | EventOf<'limit.warning'> | EventOf<'keepalive.set'> | EventOf<'job.failed'>,
+  e: EventOf<'container.retired'> | EventOf<'retire.confirm'> | EventOf<'limit.warning'> | EventOf<'keepalive.set'> | EventOf<'job.failed'>,
 ): Promise<void> {
   switch (e.type) {
     case 'container.retired':
@@ -28,6 +28,8 @@ export async function renderLifecycleEvent(
       const channel = deps.config.notify_channel;
       if (channel) await once(deps.redis, `${e.requestId}:channel`, () => client.chat.postMessage({ channel, text: retiredChannelLine(e) }));
       return;
+    case 'retire.confirm':
+      return upsert(client, e.reply, e.owner.slackUserId, retireConfirmMessage(e));
     case 'limit.warning':
       return upsert(client, null, e.owner.slackUserId, warningMessage(e, KEEPALIVE_BUTTON_HOURS));
     case 'keepalive.set':

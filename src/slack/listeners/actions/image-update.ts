@@ -66,6 +66,8 @@ export function registerImageActions(app: App, deps: BotDeps): void {
         reply: channel && ts ? { channel, ts } : null,
         reason: 'recreate',
         relaunch: true,
+        // The build message already said what a recreate keeps and loses.
+        confirmFirst: false,
       };
       await deps.jobs.add(value.host, job, `retire-${user.uid}-${value.project}-${requestId}`);
       const message = recreateRequestedMessage(body.message?.blocks, value);
