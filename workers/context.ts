@@ -9,6 +9,7 @@ import type { DockerEngine } from './docker/engine.js';
 import type { GpuInventory } from './gpu/inventory.js';
 import type { HostCapacity } from './host/host-limits.js';
 import type { EventPublisher } from './queue/events.js';
+import type { WorkerMetrics } from './metrics.js';
 
 /** Everything a job on this host needs, built once in workers/main.ts. */
 export interface WorkerContext {
@@ -21,6 +22,7 @@ export interface WorkerContext {
   redis: Redis;
   events: EventPublisher;
   log: Logger;
+  metrics: WorkerMetrics;
   capacity: HostCapacity;
   buildTimeoutMs: number;
   /** Hours in limits are multiplied by this (1 in production; tests compress time). */

@@ -20,6 +20,8 @@ const WorkerEnv = z.object({
   DS01_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(4),
   /** BullMQ job lock: a worker that dies mid-job has its job re-run after about this long. */
   DS01_JOB_LOCK_MS: z.coerce.number().int().min(1000).default(60_000),
+  /** Serve Prometheus metrics on this port at /metrics (off when unset). */
+  DS01_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   DS01_HEARTBEAT_S: z.coerce.number().positive().default(10),
 });
 export type WorkerEnv = z.infer<typeof WorkerEnv>;

@@ -11,6 +11,7 @@ import { hostCapacity } from './host/host-limits.js';
 import { publishSnapshot } from './host/host-state.js';
 import { createProcessor } from './processor.js';
 import { EventPublisher } from './queue/events.js';
+import { WorkerMetrics } from './metrics.js';
 
 /** `npm run worker`: one per GPU host. Consumes this host's queue and reports back to the bot. */
 async function main(): Promise<void> {
@@ -31,11 +32,13 @@ async function main(): Promise<void> {
   const engine = new DockerEngine(env.DOCKER_HOST, hostId);
   const events = new EventPublisher(redis);
   const capacity = hostCapacity();
+  const metrics = new WorkerMetrics(hostId);
+  const metricsServer = env.DS01_METRICS_PORT ? metrics.serve(env.DS01_METRICS_PORT) : undefined;
 
   // Snapshots are published one at a time, in order, so the last one always reflects the last change.
   let chain: Promise<void> = Promise.resolve();
   const refresh = (): Promise<void> =>
-    (chain = chain.then(() => publishSnapshot(ctx)).catch((err) => log.warn({ err: (err as Error).message }, 'host snapshot not published')));
+    (chain = chain.then(async () => metrics.observeSnapshot(await publishSnapshot(ctx))).catch((err) => log.warn({ err: (err as Error).message }, 'host snapshot not published')));
   const ctx: WorkerContext = {
     hostId,
     config,
@@ -46,6 +49,7 @@ async function main(): Promise<void> {
     redis,
     events,
     log,
+    metrics,
     capacity,
     buildTimeoutMs: env.DS01_BUILD_TIMEOUT_S * 1000,
     timeScale: env.DS01_TIME_SCALE,
@@ -85,6 +89,7 @@ async function main(): Promise<void> {
     log.info({ signal }, 'shutting down: finishing running jobs');
     clearInterval(heartbeat);
     await worker.close();
+    metricsServer?.close();
     await queue.close();
     await events.close();
     await redis.quit();

@@ -23,33 +23,43 @@ export function createProcessor(ctx: WorkerContext) {
       throw new UnrecoverableError('job payload does not match the contract');
     }
     const data = parsed.data;
-    const log = ctx.log.child({ jobId: job.id, kind: data.kind, attempt: job.attemptsMade + 1 });
+    const jobCtx = { ...ctx, log: ctx.log.child({ jobId: job.id, kind: data.kind, attempt: job.attemptsMade + 1 }) };
+    const timer = ctx.metrics.jobSeconds.startTimer({ kind: data.kind });
     try {
-      switch (data.kind) {
-        case 'launch':
-          return await launch({ ...ctx, log }, data);
-        case 'build':
-          return await build({ ...ctx, log }, data);
-        case 'retire':
-          return await retire({ ...ctx, log }, data);
-        case 'keepalive':
-          return await keepalive({ ...ctx, log }, data, job.timestamp);
-        case 'lifecycle':
-          return await lifecycleCheck({ ...ctx, log }, data.now ? Date.parse(data.now) : Date.now());
-      }
+      const result = await runJob(jobCtx, data, job.timestamp);
+      ctx.metrics.jobs.inc({ kind: data.kind, outcome: 'done' });
+      return result;
     } catch (err) {
-      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       const userError = err instanceof Ds01Error && !err.retryable;
+      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      ctx.metrics.jobs.inc({ kind: data.kind, outcome: userError ? 'refused' : 'failed' });
       if (data.kind !== 'lifecycle' && (userError || lastAttempt)) {
-        log.warn({ err, code: err instanceof Ds01Error ? err.code : ErrorCode.Internal }, 'job failed');
+        jobCtx.log.warn({ err, code: err instanceof Ds01Error ? err.code : ErrorCode.Internal }, 'job failed');
         await reportFailure(ctx, data, err);
       } else {
-        log.warn({ err }, 'job attempt failed; will retry');
+        jobCtx.log.warn({ err }, 'job attempt failed; will retry');
       }
       if (userError) throw new UnrecoverableError((err as Ds01Error).userMessage);
       throw err;
+    } finally {
+      timer();
     }
   };
+}
+
+function runJob(ctx: WorkerContext, data: HostJob, queuedAt: number): Promise<unknown> {
+  switch (data.kind) {
+    case 'launch':
+      return launch(ctx, data);
+    case 'build':
+      return build(ctx, data);
+    case 'retire':
+      return retire(ctx, data);
+    case 'keepalive':
+      return keepalive(ctx, data, queuedAt);
+    case 'lifecycle':
+      return lifecycleCheck(ctx, data.now ? Date.parse(data.now) : Date.now());
+  }
 }
 
 async function reportFailure(

@@ -3,6 +3,7 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Harness, messageText } from '../support/harness.js';
+import { freePort } from '../support/processes.js';
 import { ALICE, docker, World, BOB, redis } from '../support/services.js';
 import type { RecordedCall } from '../../src/local/slack-simulator.js';
 import { HostSnapshot } from '../../src/contract/hosts.js';
@@ -13,11 +14,13 @@ const ghost = { slack_id: 'U0GHOST', user: 'ghost', uid: 4242 };
 describe('/ds01 launch, end to end (bot + worker processes, real Redis and Docker)', () => {
   const world = new World();
   const h = new Harness(world);
+  let metricsPort = 0;
 
   beforeAll(async () => {
     world.addProject(ALICE, 'demo');
     world.addProject(ALICE, 'twin');
-    await h.start([{ hostId: 'gpu1', gpus: 'fake:4' }]);
+    metricsPort = await freePort();
+    await h.start([{ hostId: 'gpu1', gpus: 'fake:4', env: { DS01_METRICS_PORT: String(metricsPort) } }]);
   });
   afterAll(() => h.stop());
 
@@ -167,5 +170,20 @@ describe('/ds01 launch, end to end (bot + worker processes, real Redis and Docke
     } finally {
       await r.quit();
     }
+  });
+
+  it('the worker serves Prometheus metrics: jobs by outcome and GPUs by state', async () => {
+    const deadline = Date.now() + 15_000;
+    let body = '';
+    while (Date.now() < deadline) {
+      body = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      if (/ds01_gpus\{state="allocated",host="gpu1"\} 2/.test(body)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(body).toMatch(/ds01_gpus\{state="allocated",host="gpu1"\} 2/);
+    expect(body).toMatch(/ds01_gpus\{state="free",host="gpu1"\} 2/);
+    expect(body).toMatch(/ds01_jobs_total\{kind="launch",outcome="done",host="gpu1"\} [1-9]/);
+    expect(body).toMatch(/ds01_jobs_total\{kind="launch",outcome="refused",host="gpu1"\} [1-9]/); // the unknown project
+    expect(body).toMatch(/ds01_job_duration_seconds_count\{[^}]*kind="launch"[^}]*\} [1-9]/);
   });
 });

@@ -112,11 +112,12 @@ async function imagesWithPackages(ctx: WorkerContext, images: Array<{ tag: strin
   return out.flat();
 }
 
-export async function publishSnapshot(ctx: WorkerContext): Promise<void> {
+export async function publishSnapshot(ctx: WorkerContext): Promise<HostSnapshot> {
   const snap = await buildSnapshot(ctx);
   await ctx.redis
     .multi()
     .set(RedisKey.host(ctx.hostId), JSON.stringify(snap), 'EX', HOST_SNAPSHOT_TTL_S)
     .sadd(RedisKey.hostsIndex, ctx.hostId)
     .exec();
+  return snap;
 }

@@ -85,6 +85,7 @@ export async function retireContainer(ctx: WorkerContext, r: Retirement): Promis
     crashPoint('retire:after-stop');
     await ctx.engine.remove(name);
     await ctx.refreshHost();
+    ctx.metrics.retirements.inc({ reason: r.reason });
     ctx.log.info({ container: name, reason: r.reason }, 'container retired');
   }
   await ctx.events.publish(event, `${r.requestId}.retired`);
