@@ -79,6 +79,11 @@ export function findUserByName(cfg: Ds01Config, user: string): UserEntry | undef
   return cfg.users.find((u) => u.user === user);
 }
 
+/** The user as jobs and events carry them. */
+export function personOf(user: UserEntry): { slackUserId: string; user: string; uid: number } {
+  return { slackUserId: user.slack_id, user: user.user, uid: user.uid };
+}
+
 export function isAdmin(user: UserEntry): boolean {
   return user.group === 'admin';
 }

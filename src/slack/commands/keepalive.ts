@@ -2,7 +2,7 @@ import { newRequestId } from '../../queue/jobs-client.js';
 import type { ReplyTarget } from '../../contract/jobs.js';
 import type { BotDeps } from '../deps.js';
 import type { CommandContext } from '../deps.js';
-import type { UserEntry } from '../../config/ds01-config.js';
+import { personOf, type UserEntry } from '../../config/ds01-config.js';
 import { KEEPALIVE_BUTTON_HOURS } from '../render/lifecycle.js';
 
 /**
@@ -17,7 +17,7 @@ export async function queueKeepalive(deps: BotDeps, user: UserEntry, project: st
   const requestId = newRequestId();
   await deps.jobs.add(
     host.hostId,
-    { kind: 'keepalive', requestId, owner: { slackUserId: user.slack_id, user: user.user, uid: user.uid }, requestedBy: user.user, project, reply, hours },
+    { kind: 'keepalive', requestId, owner: personOf(user), requestedBy: user.user, project, reply, hours },
     `keepalive-${user.uid}-${project}-${requestId}`,
   );
   return null;

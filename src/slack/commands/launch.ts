@@ -1,3 +1,4 @@
+import { personOf } from '../../config/ds01-config.js';
 import { containerName } from '../../ds01/naming.js';
 import { newRequestId } from '../../queue/jobs-client.js';
 import { launchQueuedMessage } from '../blocks/launch.js';
@@ -41,7 +42,7 @@ export async function launchCommand(ctx: CommandContext, args: { project: string
       {
         kind: 'launch',
         requestId,
-        owner: { slackUserId: ctx.slackUserId, user: user.user, uid: user.uid },
+        owner: personOf(user),
         requestedBy: user.user,
         project: args.project,
         reply,

@@ -1,4 +1,4 @@
-import { findUserByName, isAdmin } from '../../config/ds01-config.js';
+import { findUserByName, isAdmin, personOf } from '../../config/ds01-config.js';
 import { newRequestId } from '../../queue/jobs-client.js';
 import type { CommandContext } from '../deps.js';
 
@@ -54,7 +54,7 @@ export async function retireCommand(ctx: CommandContext, args: { project: string
     {
       kind: 'retire',
       requestId,
-      owner: { slackUserId: owner.slack_id, user: owner.user, uid: owner.uid },
+      owner: personOf(owner),
       requestedBy: ctx.user.user,
       project: args.project,
       reply,

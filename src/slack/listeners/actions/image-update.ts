@@ -1,9 +1,9 @@
-import type { App, BlockAction, RespondFn } from '@slack/bolt';
+import type { App, BlockAction, BlockButtonAction, RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { findUserBySlackId } from '../../../config/ds01-config.js';
+import { findUserBySlackId, personOf } from '../../../config/ds01-config.js';
 import type { RetireJob } from '../../../contract/jobs.js';
 import { containerName } from '../../../ds01/naming.js';
-import { newRequestId } from '../../../queue/jobs-client.js';
+import { clickedMessage, requestIdForClick } from '../../button-message.js';
 import { isDs01Error, userMessageOf } from '../../../shared/errors.js';
 import { AddToImageValue, IMAGE_ACTIONS, parseButtonValue, recreateRequestedMessage, RecreateValue } from '../../blocks/build.js';
 import { notRegisteredText, openPackageModal } from '../../commands/image-update.js';
@@ -53,17 +53,16 @@ export function registerImageActions(app: App, deps: BotDeps): void {
       if (value.container !== containerName(value.project, user.uid)) {
         return await tell(body, respond, client, `\`${value.container}\` is not one of your containers, so I did nothing.`);
       }
-      const channel = body.container?.channel_id ?? body.channel?.id;
-      const ts = body.container?.message_ts ?? body.message?.ts;
+      const clicked = clickedMessage(body as BlockButtonAction);
       // One request per message: a double click finds the same job id and queues nothing twice.
-      const requestId = channel && ts ? `rc-${channel}-${ts}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80) : newRequestId();
+      const requestId = requestIdForClick('rc', clicked);
       const job: RetireJob = {
         kind: 'retire',
         requestId,
-        owner: { slackUserId, user: user.user, uid: user.uid },
+        owner: personOf(user),
         requestedBy: user.user,
         project: value.project,
-        reply: channel && ts ? { channel, ts } : null,
+        reply: clicked,
         reason: 'recreate',
         relaunch: true,
         // The build message already said what a recreate keeps and loses.
@@ -71,7 +70,7 @@ export function registerImageActions(app: App, deps: BotDeps): void {
       };
       await deps.jobs.add(value.host, job, `retire-${user.uid}-${value.project}-${requestId}`);
       const message = recreateRequestedMessage(body.message?.blocks, value);
-      if (channel && ts) await client.chat.update({ channel, ts, ...message });
+      if (clicked) await client.chat.update({ channel: clicked.channel, ts: clicked.ts, ...message });
       else await tell(body, respond, client, message.text);
     } catch (err) {
       if (!isDs01Error(err)) deps.log.error({ err }, 'queueing a recreate failed');

@@ -1,10 +1,10 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
 import { z } from 'zod';
-import { findUserBySlackId } from '../../../config/ds01-config.js';
+import { findUserBySlackId, personOf } from '../../../config/ds01-config.js';
 import { ProjectName } from '../../../ds01/naming.js';
 import { userMessageOf } from '../../../shared/errors.js';
 import { queueKeepalive } from '../../commands/keepalive.js';
-import { newRequestId } from '../../../queue/jobs-client.js';
+import { clickedMessage, requestIdForClick } from '../../button-message.js';
 import type { BotDeps } from '../../deps.js';
 
 const KeepaliveValue = z.object({ project: ProjectName, hours: z.number().positive().max(168) });
@@ -24,10 +24,9 @@ export function registerLifecycleActions(app: App, deps: BotDeps): void {
     } catch {
       return void (await say('That button is out of date; use `/ds01 retire <project> --force` instead.'));
     }
-    const channel = body.container?.channel_id ?? body.channel?.id;
-    const ts = body.container?.message_ts ?? body.message?.ts;
+    const message = clickedMessage(body);
     // One retirement per confirmation message, however often the button is clicked.
-    const requestId = channel && ts ? `ra-${channel}-${ts}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80) : newRequestId();
+    const requestId = requestIdForClick('ra', message);
     try {
       // The container is always the clicking user's own: its name comes from their uid, not the button.
       await deps.jobs.add(
@@ -35,10 +34,10 @@ export function registerLifecycleActions(app: App, deps: BotDeps): void {
         {
           kind: 'retire',
           requestId,
-          owner: { slackUserId: user.slack_id, user: user.user, uid: user.uid },
+          owner: personOf(user),
           requestedBy: user.user,
           project: value.project,
-          reply: channel && ts ? { channel, ts } : null,
+          reply: message,
           reason: 'user',
           relaunch: false,
           confirmFirst: false,
@@ -53,8 +52,6 @@ export function registerLifecycleActions(app: App, deps: BotDeps): void {
   app.action<BlockButtonAction>('keepalive', async ({ ack, body, client }) => {
     await ack();
     const user = findUserBySlackId(deps.config, body.user.id);
-    const channel = body.container?.channel_id ?? body.channel?.id;
-    const ts = body.container?.message_ts ?? body.message?.ts;
     const say = (text: string) => client.chat.postMessage({ channel: body.user.id, text });
     if (!user) return void (await say(`You're not registered with DS01 on Slack, so I can't change containers for you. Ask ${deps.config.admin_contact}.`));
     let value;
@@ -64,7 +61,7 @@ export function registerLifecycleActions(app: App, deps: BotDeps): void {
       return void (await say('That button is out of date; use `/ds01 keepalive <project> [hours]` instead.'));
     }
     try {
-      const refused = await queueKeepalive(deps, user, value.project, value.hours, channel && ts ? { channel, ts } : null);
+      const refused = await queueKeepalive(deps, user, value.project, value.hours, clickedMessage(body));
       if (refused) await say(refused);
     } catch (err) {
       await say(userMessageOf(err));
