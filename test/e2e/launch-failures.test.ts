@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HostSnapshot } from '../../src/contract/hosts.js';
 import { RedisKey } from '../../src/contract/queues.js';
 import { Harness, messageText } from '../support/harness.js';
-import { ALICE, BOB, docker, redis, World } from '../support/services.js';
+import { ALICE, BOB, baseImage, docker, redis, World } from '../support/services.js';
 
 /**
  * The ways a launch can be refused or fail, each answered with one clear sentence, and the
@@ -80,6 +80,28 @@ describe('launch refusals and failures', () => {
     expect(after.Id).toBe(half.Id);
     expect(after.State.Running).toBe(true);
     expect((await docker().listContainers({ all: true, filters: { label: ['ds01.project=crashy'] } })).length).toBe(1);
+  });
+
+  it('SIGTERM while a launch is building: the worker finishes that launch, then exits cleanly', async () => {
+    world.addProject(
+      BOB,
+      'slowbuild',
+      [`FROM ${baseImage()}`, 'RUN sleep 2', 'RUN echo built > /etc/built', 'CMD ["/bin/sh"]', ''].join('\n'),
+    );
+    for (const c of await docker().listContainers({ all: true, filters: { label: ['ds01.user=bob'] } })) {
+      await docker().getContainer(c.Id).remove({ force: true });
+    }
+    const worker = h.workers.get('gpu1')!;
+    const building = h.slack.waitFor((c) => c.method === 'chat.update' && /Launching slowbuild: building/.test(String(c.args.text)), 60_000);
+    const r = await h.slash(BOB, 'launch slowbuild');
+    await h.responseTo(r.responseUrl);
+    await building;
+    await worker.stop('SIGTERM');
+    expect(await worker.exit()).toBe(0);
+    expect(worker.hasLine(/shutting down: finishing running jobs/)).toBe(true);
+    const info = await docker().getContainer('slowbuild._.1002').inspect();
+    expect(info.State.Running).toBe(true);
+    await h.startWorker({ hostId: 'gpu1', gpus: 'fake:3' });
   });
 
   it('the engine is down: after retries, one clear sentence, and nothing half-made', async () => {
