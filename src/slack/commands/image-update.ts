@@ -8,6 +8,7 @@ import { Ds01Error, ErrorCode, userMessageOf } from '../../shared/errors.js';
 import { buildNotStartedMessage, buildQueuedMessage, imageUpdateNoticeView } from '../blocks/build.js';
 import { packageModalView } from '../blocks/package-modal.js';
 import type { BotDeps, CommandContext } from '../deps.js';
+import { notRegisteredText } from '../not-registered.js';
 
 /**
  * `/ds01 image-update <project>` and [Add to image]: the package modal, and starting the build
@@ -37,8 +38,8 @@ export function readModalMetadata(raw: string | undefined): ModalMetadata | null
   }
 }
 
-export function notRegisteredText(config: Ds01Config, slackUserId: string): string {
-  return `You're not registered with DS01 on Slack yet, so I can't change any image for you. Ask ${config.admin_contact} to add your Slack account (${slackUserId}) to the bot's user list.`;
+export function notRegisteredForImages(config: Ds01Config, slackUserId: string): string {
+  return notRegisteredText(config, slackUserId, 'change any image');
 }
 
 export interface OpenModalArgs {

@@ -8,6 +8,7 @@ import { HOME_ACTION } from '../../blocks/home.js';
 import { launchCommand } from '../../commands/launch.js';
 import { retireCommand } from '../../commands/retire.js';
 import type { BotDeps, CommandContext } from '../../deps.js';
+import { notRegisteredText } from '../../not-registered.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
@@ -29,7 +30,7 @@ function homeQuickAction(deps: BotDeps, what: 'launch' | 'retire') {
     const respond = dmResponder(client, slackUserId);
     const user = findUserBySlackId(deps.config, slackUserId);
     if (!user) {
-      await respond(`You're not registered with DS01 on Slack yet, so I can't ${what} anything for you. Ask ${deps.config.admin_contact} to add your Slack account (${slackUserId}) to the bot's user list.`);
+      await respond(notRegisteredText(deps.config, slackUserId, `${what} anything`));
       return;
     }
     const project = ProjectName.safeParse(action.value ?? '');

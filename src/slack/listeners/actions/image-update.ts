@@ -6,7 +6,7 @@ import { containerName } from '../../../ds01/naming.js';
 import { clickedMessage, requestIdForClick } from '../../button-message.js';
 import { isDs01Error, userMessageOf } from '../../../shared/errors.js';
 import { AddToImageValue, IMAGE_ACTIONS, parseButtonValue, recreateRequestedMessage, RecreateValue } from '../../blocks/build.js';
-import { notRegisteredText, openPackageModal } from '../../commands/image-update.js';
+import { notRegisteredForImages, openPackageModal } from '../../commands/image-update.js';
 import type { BotDeps } from '../../deps.js';
 
 /** A private note to whoever clicked: in place when the click came from a message, else by DM. */
@@ -27,7 +27,7 @@ export function registerImageActions(app: App, deps: BotDeps): void {
     const slackUserId = body.user.id;
     try {
       const user = findUserBySlackId(deps.config, slackUserId);
-      if (!user) return await tell(body, respond, client, notRegisteredText(deps.config, slackUserId));
+      if (!user) return await tell(body, respond, client, notRegisteredForImages(deps.config, slackUserId));
       const value = parseButtonValue(AddToImageValue, buttonValue(body, IMAGE_ACTIONS.open));
       if (!value) {
         return await tell(body, respond, client, "That button did not say which project to add packages to, so I didn't open the form. Run `/ds01 image-update <project>` instead.");
@@ -44,7 +44,7 @@ export function registerImageActions(app: App, deps: BotDeps): void {
     const slackUserId = body.user.id;
     try {
       const user = findUserBySlackId(deps.config, slackUserId);
-      if (!user) return await tell(body, respond, client, notRegisteredText(deps.config, slackUserId));
+      if (!user) return await tell(body, respond, client, notRegisteredForImages(deps.config, slackUserId));
       const value = parseButtonValue(RecreateValue, buttonValue(body, IMAGE_ACTIONS.recreate));
       if (!value) {
         return await tell(body, respond, client, "That button did not say which container to recreate, so I did nothing. Use `/ds01 retire <project>` and `/ds01 launch <project>` instead.");

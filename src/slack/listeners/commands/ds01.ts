@@ -10,6 +10,7 @@ import { keepaliveCommand } from '../../commands/keepalive.js';
 import { retireCommand } from '../../commands/retire.js';
 import { helpCommand } from '../../commands/help.js';
 import type { BotDeps, CommandContext } from '../../deps.js';
+import { notRegisteredText } from '../../not-registered.js';
 
 /**
  * `/ds01 …`: parse and check the user (pure, in memory), ack at once, then do the work. The ack
@@ -26,7 +27,7 @@ export function ds01Command(deps: BotDeps) {
     if (!user) {
       await ack({
         response_type: 'ephemeral',
-        text: `You're not registered with DS01 on Slack yet, so I can't run anything for you. Ask ${deps.config.admin_contact} to add your Slack account (${command.user_id}) to the bot's user list.`,
+        text: notRegisteredText(deps.config, command.user_id),
       });
       return;
     }

@@ -4,7 +4,7 @@ import { validatePackageRequest } from '../../../images/package-spec.js';
 import { isDs01Error, userMessageOf } from '../../../shared/errors.js';
 import { imageUpdateNoticeView } from '../../blocks/build.js';
 import { PACKAGE_MODAL_IDS, readPackageModalValues, type PackageModalValues } from '../../blocks/package-modal.js';
-import { notRegisteredText, readModalMetadata, startImageBuild } from '../../commands/image-update.js';
+import { notRegisteredForImages, readModalMetadata, startImageBuild } from '../../commands/image-update.js';
 import type { BotDeps } from '../../deps.js';
 
 /**
@@ -17,7 +17,7 @@ export function registerImageViews(app: App, deps: BotDeps): void {
     const slackUserId = body.user.id;
     const user = findUserBySlackId(deps.config, slackUserId);
     if (!user) {
-      await ack({ response_action: 'update', view: imageUpdateNoticeView(notRegisteredText(deps.config, slackUserId)) });
+      await ack({ response_action: 'update', view: imageUpdateNoticeView(notRegisteredForImages(deps.config, slackUserId)) });
       return;
     }
     const meta = readModalMetadata(view.private_metadata);
