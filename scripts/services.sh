@@ -2,13 +2,14 @@
 # Starts what the tests and the local quick start need, when it is absent:
 #   - a private Redis on 127.0.0.1:${DS01_TEST_REDIS_PORT:-6399}
 #   - a private Docker engine (its own --data-root, --exec-root and unix socket under .run/)
-#   - the offline test base image ds01-test/base:latest (busybox + pip/apt-get stand-ins)
+#   - the offline test base image ds01-test/base:<hash of the stand-ins> (busybox + pip/apt-get stand-ins)
 # Nothing here touches the host's own Docker engine or Redis. Source it, then call ensure_services.
 # Installs Debian's redis-server, docker.io and busybox-static with apt when they are missing.
 
 DS01_RUN_DIR=${DS01_RUN_DIR:-"$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.run"}
 DS01_TEST_REDIS_PORT=${DS01_TEST_REDIS_PORT:-6399}
-DS01_TEST_BASE_IMAGE=${DS01_TEST_BASE_IMAGE:-ds01-test/base:latest}
+# The tag follows the stand-ins' content, so a changed stand-in gets a fresh image.
+DS01_TEST_BASE_IMAGE=${DS01_TEST_BASE_IMAGE:-ds01-test/base:$(cat "$(dirname "${BASH_SOURCE[0]}")"/test-image/* | md5sum | cut -c1-12)}
 # Unix socket paths are limited to ~107 bytes; keep the engine's socket short and per-checkout.
 DS01_DOCKER_SOCK=${DS01_DOCKER_SOCK:-"/tmp/ds01-docker-$(echo "$DS01_RUN_DIR" | md5sum | cut -c1-8).sock"}
 

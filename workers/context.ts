@@ -5,7 +5,8 @@ import type { Person } from '../src/contract/jobs.js';
 import { effectiveLimits, type ResourceLimits, type UserLimits, type UserOverrides } from '../src/limits/resource-limits.js';
 import { Ds01Error, ErrorCode } from '../src/shared/errors.js';
 import type { Logger } from '../src/shared/logger.js';
-import type { DockerEngine } from './docker/engine.js';
+import type { DockerEngine, ResourceSpec } from './docker/engine.js';
+import { clampResources, type ContainerResources } from './host/host-limits.js';
 import type { GpuInventory } from './gpu/inventory.js';
 import type { HostCapacity } from './host/host-limits.js';
 import type { EventPublisher } from './queue/events.js';
@@ -48,6 +49,16 @@ export function limitsFor(ctx: WorkerContext, user: UserEntry): UserLimits {
     ...(user.group ? { group: user.group } : {}),
     ...(ctx.userOverrides ? { overrides: ctx.userOverrides } : {}),
   });
+}
+
+/** The owner's group limits as a container gets them (clamped to this host): also for throwaway containers. */
+export function containerLimits(ctx: WorkerContext, limits: UserLimits): ResourceSpec & ContainerResources {
+  const res = clampResources(
+    { cpus: limits.maxCpus, memoryBytes: limits.memoryBytes, memorySwapBytes: limits.memorySwapBytes, shmSizeBytes: limits.shmSizeBytes },
+    ctx.capacity,
+    ctx.log,
+  );
+  return { ...res, pidsLimit: limits.pidsLimit };
 }
 
 export function nowIso(): string {

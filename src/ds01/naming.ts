@@ -20,6 +20,16 @@ export function containerName(project: string, uid: number): string {
   return `${project}._.${uid}`;
 }
 
+/** `<project>._.<uid>` read back; null for names DS01 did not make. */
+export function parseContainerName(name: string): { project: string; uid: number } | null {
+  const at = name.lastIndexOf('._.');
+  if (at <= 0) return null;
+  const project = name.slice(0, at);
+  const uid = name.slice(at + 3);
+  if (!/^[0-9]{1,10}$/.test(uid) || !ProjectName.safeParse(project).success) return null;
+  return { project, uid: Number(uid) };
+}
+
 export const Label = {
   managed: 'ds01.managed',
   user: 'ds01.user',

@@ -1,11 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HostImage, HostSnapshot } from '../../src/contract/hosts.js';
-import { ImagePackagesReader, packagesInDockerfile } from '../../workers/images/image-packages.js';
-import { editNote, prepareUndo, readEditableFiles } from '../../workers/images/edit-undo.js';
+import { ImagePackagesReader, packagesInDockerfile, readProjectPackages } from '../../workers/images/image-packages.js';
+import { editNote, prepareUndo } from '../../workers/images/edit-undo.js';
+import { execFileSync } from 'node:child_process';
 import { applyImageEdit } from '../../workers/images/project-files.js';
 
 const GENERATED = `FROM aimehub/pytorch-2.8.0-aime-cuda12.6.3
@@ -101,25 +102,31 @@ afterEach(async () => {
   await rm(base, { recursive: true, force: true });
 });
 
-describe('ImagePackagesReader', () => {
-  it('reads the project folder, and reads again only when a file changed', async () => {
+const ME = { user: 'tester', uid: process.getuid!(), gid: process.getgid!() };
+
+describe('reading a project\'s packages (as its owner)', () => {
+  it('reads the Dockerfile, and reads again only when the image changed', async () => {
     const reader = new ImagePackagesReader();
     await writeFile(path.join(project, 'Dockerfile'), GENERATED);
-    expect((await reader.read(project)).python).toEqual(['einops', 'rich>=13', 'transformers[torch]>=4.40']);
+    const load = () => readProjectPackages(ME, project);
+    expect((await reader.read('ds01-1/demo:latest', '1', load)).python).toEqual(['einops', 'rich>=13', 'transformers[torch]>=4.40']);
     await writeFile(path.join(project, 'Dockerfile'), GENERATED.replace('einops', 'einx'));
-    const later = new Date(Date.now() + 5000);
-    await utimes(path.join(project, 'Dockerfile'), later, later);
-    expect((await reader.read(project)).python).toEqual(['einx', 'rich>=13', 'transformers[torch]>=4.40']);
+    // Same image: the remembered answer, without reading the folder.
+    expect((await reader.read('ds01-1/demo:latest', '1', load)).python).toContain('einops');
+    expect((await reader.read('ds01-1/demo:latest', '2', load)).python).toEqual(['einx', 'rich>=13', 'transformers[torch]>=4.40']);
   });
 
-  it('reads a missing folder, a missing Dockerfile or a link out of the project as no packages', async () => {
+  it('reads a missing folder, a missing Dockerfile, a FIFO or a link out of the project as no packages', async () => {
     const reader = new ImagePackagesReader();
-    expect(await reader.read(path.join(base, 'nope'))).toEqual({ python: [], system: [] });
-    expect(await reader.read(project)).toEqual({ python: [], system: [] });
+    expect(await reader.read('a', '1', () => readProjectPackages(ME, path.join(base, 'nope')))).toEqual({ python: [], system: [] });
+    expect(await readProjectPackages(ME, project)).toEqual({ python: [], system: [] });
+    execFileSync('mkfifo', [path.join(project, 'Dockerfile')]);
+    expect(await readProjectPackages(ME, project)).toEqual({ python: [], system: [] });
+    await rm(path.join(project, 'Dockerfile'));
     const outside = path.join(base, 'outside-Dockerfile');
     await writeFile(outside, GENERATED);
     await symlink(outside, path.join(project, 'Dockerfile'));
-    expect(await reader.read(project)).toEqual({ python: [], system: [] });
+    expect(await readProjectPackages(ME, project)).toEqual({ python: [], system: [] });
   });
 });
 
@@ -127,10 +134,9 @@ describe('undoing an image edit after a failed build', () => {
   it('puts the Dockerfile back, and removes a requirements.txt the edit created', async () => {
     const df = 'FROM x\nCOPY . /src\nRUN pip install -r requirements.txt\n';
     await writeFile(path.join(project, 'Dockerfile'), df);
-    const before = await readEditableFiles(project);
-    const edit = await applyImageEdit(project, { python: ['einops'], system: ['ffmpeg'] });
+    const edit = await applyImageEdit(ME, project, { python: ['einops'], system: ['ffmpeg'] });
     expect(existsSync(path.join(project, 'requirements.txt'))).toBe(true);
-    const undo = await prepareUndo(edit.written, before);
+    const undo = prepareUndo(ME, project, edit.edits);
     expect(undo!.files.sort()).toEqual(['Dockerfile', 'requirements.txt']);
     expect(await undo!.run()).toBe(true);
     expect(await readFile(path.join(project, 'Dockerfile'), 'utf8')).toBe(df);
@@ -141,9 +147,8 @@ describe('undoing an image edit after a failed build', () => {
   it('keeps a file the user changed during the build', async () => {
     const df = 'FROM x\n# Custom additional packages\nRUN pip install numpy\n';
     await writeFile(path.join(project, 'Dockerfile'), df);
-    const before = await readEditableFiles(project);
-    const edit = await applyImageEdit(project, { python: ['einops'], system: [] });
-    const undo = await prepareUndo(edit.written, before);
+    const edit = await applyImageEdit(ME, project, { python: ['einops'], system: [] });
+    const undo = prepareUndo(ME, project, edit.edits);
     await writeFile(path.join(project, 'Dockerfile'), 'FROM x\n# edited by hand\n');
     expect(await undo!.run()).toBe(false);
     expect(await readFile(path.join(project, 'Dockerfile'), 'utf8')).toBe('FROM x\n# edited by hand\n');
@@ -152,8 +157,7 @@ describe('undoing an image edit after a failed build', () => {
 
   it('has nothing to undo when the edit wrote nothing', async () => {
     await writeFile(path.join(project, 'Dockerfile'), 'FROM x\nRUN pip install einops\n');
-    const before = await readEditableFiles(project);
-    const edit = await applyImageEdit(project, { python: ['einops'], system: [] });
-    expect(await prepareUndo(edit.written, before)).toBeNull();
+    const edit = await applyImageEdit(ME, project, { python: ['einops'], system: [] });
+    expect(prepareUndo(ME, project, edit.edits)).toBeNull();
   });
 });

@@ -5,6 +5,9 @@ import path from 'node:path';
 import { applyImageEdit } from '../../workers/images/project-files.js';
 import { Ds01Error, ErrorCode } from '../../src/shared/errors.js';
 
+/** The edits run in a child process as the project's owner; here the owner is whoever runs the tests. */
+const ME = { user: 'tester', uid: process.getuid!(), gid: process.getgid!() };
+
 const DOCKERFILE = `FROM python:3.11-slim
 WORKDIR /workspace
 
@@ -46,7 +49,7 @@ async function expectDs01(promise: Promise<unknown>, code: string): Promise<Ds01
 describe('applyImageEdit', () => {
   it('writes the new Dockerfile and a .bak of the old one', async () => {
     await writeFile(path.join(project, 'Dockerfile'), DOCKERFILE);
-    const result = await applyImageEdit(project, { python: ['rich==13.7.1'], system: ['ffmpeg'] });
+    const result = await applyImageEdit(ME, project, { python: ['rich==13.7.1'], system: ['ffmpeg'] });
 
     expect(result.changed).toBe(true);
     expect(result.added).toEqual({ python: ['rich==13.7.1'], system: ['ffmpeg'] });
@@ -60,7 +63,7 @@ describe('applyImageEdit', () => {
 
   it('writes nothing, not even a backup, when everything is already there', async () => {
     await writeFile(path.join(project, 'Dockerfile'), DOCKERFILE);
-    const result = await applyImageEdit(project, { python: ['einops'], system: [] });
+    const result = await applyImageEdit(ME, project, { python: ['einops'], system: [] });
     expect(result.changed).toBe(false);
     expect(result.alreadyPresent.python).toEqual(['einops']);
     expect(result.written).toEqual([]);
@@ -75,7 +78,7 @@ describe('applyImageEdit', () => {
     const oldInode = path.join(outside, 'old-inode');
     await link(file, oldInode);
 
-    await applyImageEdit(project, { python: ['httpx'], system: [] });
+    await applyImageEdit(ME, project, { python: ['httpx'], system: [] });
 
     expect(await readFile(oldInode, 'utf8')).toBe(DOCKERFILE);
     expect(await readFile(file, 'utf8')).toContain('httpx');
@@ -87,7 +90,7 @@ describe('applyImageEdit', () => {
     const file = path.join(project, 'Dockerfile');
     const latin1Comment = Buffer.from([0x23, 0x20, 0x4b, 0xe4, 0x73, 0x65, 0x0a]); // "# Käse" in Latin-1
     await writeFile(file, Buffer.concat([latin1Comment, Buffer.from(DOCKERFILE)]));
-    await applyImageEdit(project, { python: ['httpx'], system: [] });
+    await applyImageEdit(ME, project, { python: ['httpx'], system: [] });
     const after = await readFile(file);
     expect(after.subarray(0, latin1Comment.length).equals(latin1Comment)).toBe(true);
   });
@@ -97,7 +100,7 @@ describe('applyImageEdit', () => {
     await writeFile(path.join(project, 'Dockerfile'), dockerfile);
     await writeFile(path.join(project, 'requirements.txt'), 'torch==2.3.0\n');
 
-    const result = await applyImageEdit(project, { python: ['einops'], system: [] });
+    const result = await applyImageEdit(ME, project, { python: ['einops'], system: [] });
 
     expect(result.pythonTarget).toBe('requirements.txt');
     expect(await readFile(path.join(project, 'requirements.txt'), 'utf8')).toBe('torch==2.3.0\neinops\n');
@@ -108,14 +111,14 @@ describe('applyImageEdit', () => {
 
   it('creates requirements.txt when the Dockerfile expects one that is missing', async () => {
     await writeFile(path.join(project, 'Dockerfile'), 'FROM python:3.11\nCOPY . /app\nWORKDIR /app\nRUN pip install -r requirements.txt\n');
-    await applyImageEdit(project, { python: ['einops'], system: [] });
+    await applyImageEdit(ME, project, { python: ['einops'], system: [] });
     expect(await readFile(path.join(project, 'requirements.txt'), 'utf8')).toBe('einops\n');
     expect((await readdir(project)).sort()).toEqual(['Dockerfile', 'requirements.txt']);
   });
 
   it('says so when the project has no Dockerfile, or does not exist', async () => {
-    await expectDs01(applyImageEdit(project, { python: ['einops'], system: [] }), ErrorCode.NoDockerfile);
-    await expectDs01(applyImageEdit(path.join(base, 'nope'), { python: ['einops'], system: [] }), ErrorCode.UnknownProject);
+    await expectDs01(applyImageEdit(ME, project, { python: ['einops'], system: [] }), ErrorCode.NoDockerfile);
+    await expectDs01(applyImageEdit(ME, path.join(base, 'nope'), { python: ['einops'], system: [] }), ErrorCode.UnknownProject);
   });
 
   it('refuses a Dockerfile symlinked to a file outside the project, and leaves that file alone', async () => {
@@ -123,7 +126,7 @@ describe('applyImageEdit', () => {
     await writeFile(target, DOCKERFILE);
     await symlink(target, path.join(project, 'Dockerfile'));
 
-    const err = await expectDs01(applyImageEdit(project, { python: ['httpx'], system: [] }), ErrorCode.BadInput);
+    const err = await expectDs01(applyImageEdit(ME, project, { python: ['httpx'], system: [] }), ErrorCode.BadInput);
     expect(err.userMessage).toContain('outside the project folder');
     expect(await readFile(target, 'utf8')).toBe(DOCKERFILE);
     expect((await readdir(project)).sort()).toEqual(['Dockerfile']);
@@ -132,24 +135,24 @@ describe('applyImageEdit', () => {
   it('refuses a relative ../ symlink and a requirements.txt symlink out of the project', async () => {
     await writeFile(path.join(outside, 'Dockerfile'), DOCKERFILE);
     await symlink('../../outside/Dockerfile', path.join(project, 'Dockerfile'));
-    await expectDs01(applyImageEdit(project, { python: ['httpx'], system: [] }), ErrorCode.BadInput);
+    await expectDs01(applyImageEdit(ME, project, { python: ['httpx'], system: [] }), ErrorCode.BadInput);
 
     await rm(path.join(project, 'Dockerfile'));
     await writeFile(path.join(project, 'Dockerfile'), 'FROM python:3.11\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n');
     await writeFile(path.join(outside, 'secret.txt'), 'do not touch\n');
     await symlink(path.join(outside, 'secret.txt'), path.join(project, 'requirements.txt'));
-    await expectDs01(applyImageEdit(project, { python: ['httpx'], system: [] }), ErrorCode.BadInput);
+    await expectDs01(applyImageEdit(ME, project, { python: ['httpx'], system: [] }), ErrorCode.BadInput);
     expect(await readFile(path.join(outside, 'secret.txt'), 'utf8')).toBe('do not touch\n');
   });
 
   it('refuses a dangling symlink and a directory in place of requirements.txt', async () => {
     await symlink(path.join(outside, 'missing'), path.join(project, 'Dockerfile'));
-    await expectDs01(applyImageEdit(project, { python: ['httpx'], system: [] }), ErrorCode.BadInput);
+    await expectDs01(applyImageEdit(ME, project, { python: ['httpx'], system: [] }), ErrorCode.BadInput);
 
     await rm(path.join(project, 'Dockerfile'));
     await writeFile(path.join(project, 'Dockerfile'), 'FROM python:3.11\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n');
     await mkdir(path.join(project, 'requirements.txt'));
-    await expectDs01(applyImageEdit(project, { python: ['httpx'], system: [] }), ErrorCode.BadInput);
+    await expectDs01(applyImageEdit(ME, project, { python: ['httpx'], system: [] }), ErrorCode.BadInput);
   });
 
   it('follows a symlink that stays inside the project, keeping the link', async () => {
@@ -157,7 +160,7 @@ describe('applyImageEdit', () => {
     await writeFile(path.join(project, 'docker', 'Dockerfile'), DOCKERFILE);
     await symlink('docker/Dockerfile', path.join(project, 'Dockerfile'));
 
-    await applyImageEdit(project, { python: ['httpx'], system: [] });
+    await applyImageEdit(ME, project, { python: ['httpx'], system: [] });
 
     expect((await lstat(path.join(project, 'Dockerfile'))).isSymbolicLink()).toBe(true);
     expect(await readlink(path.join(project, 'Dockerfile'))).toBe('docker/Dockerfile');
@@ -169,7 +172,7 @@ describe('applyImageEdit', () => {
     await writeFile(path.join(outside, 'victim'), 'original\n');
     await symlink(path.join(outside, 'victim'), path.join(project, 'Dockerfile.bak'));
 
-    await applyImageEdit(project, { python: ['httpx'], system: [] });
+    await applyImageEdit(ME, project, { python: ['httpx'], system: [] });
 
     expect(await readFile(path.join(outside, 'victim'), 'utf8')).toBe('original\n');
     expect((await lstat(path.join(project, 'Dockerfile.bak'))).isFile()).toBe(true);
@@ -192,7 +195,7 @@ describe('applyImageEdit', () => {
 
     const results = await Promise.all(
       names.map((name, i) =>
-        applyImageEdit(project, { python: [name, 'shared-pkg'], system: i % 2 === 0 ? ['ffmpeg'] : ['sox'] }, { lock }),
+        applyImageEdit(ME, project, { python: [name, 'shared-pkg'], system: i % 2 === 0 ? ['ffmpeg'] : ['sox'] }, { lock }),
       ),
     );
 
@@ -209,8 +212,8 @@ describe('applyImageEdit', () => {
 
   it('a failed edit does not block the next one for the same project', async () => {
     await writeFile(path.join(project, 'Dockerfile'), DOCKERFILE);
-    const failing = applyImageEdit(project, { python: ['bad name'], system: [] });
-    const next = applyImageEdit(project, { python: ['httpx'], system: [] });
+    const failing = applyImageEdit(ME, project, { python: ['bad name'], system: [] });
+    const next = applyImageEdit(ME, project, { python: ['httpx'], system: [] });
     await expectDs01(failing, ErrorCode.BadInput);
     expect((await next).added.python).toEqual(['httpx']);
   });

@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
@@ -65,6 +65,8 @@ export class World {
 
   constructor(users: TestUser[] = [ALICE, BOB, ADMIN], opts: { notifyChannel?: string } = {}) {
     this.dir = mkdtempSync(path.join(os.tmpdir(), 'ds01-world-'));
+    // Like /home on a real host: everyone may pass through, each user owns their own home.
+    chmodSync(this.dir, 0o755);
     this.configFile = path.join(this.dir, 'config.yaml');
     const lines = [
       `notify_channel: ${opts.notifyChannel ?? 'C0DS01NOTE'}`,
@@ -81,8 +83,25 @@ export class World {
     return path.join(this.dir, 'home', user.user, 'workspace', project);
   }
 
-  /** A project whose Dockerfile builds from the offline test image, DS01-style. */
+  /** The user's home and workspace, owned by them as on a real host (the worker checks that). */
+  addHome(user: TestUser): string {
+    const home = path.join(this.dir, 'home', user.user);
+    mkdirSync(path.join(home, 'workspace'), { recursive: true });
+    chmodSync(path.join(this.dir, 'home'), 0o755);
+    chownSync(home, user.uid, user.uid);
+    chmodSync(home, 0o750);
+    chownSync(path.join(home, 'workspace'), user.uid, user.uid);
+    return path.join(home, 'workspace');
+  }
+
+  /** Gives a file or folder the user made in their tree to them (tests write as root). */
+  own(user: TestUser, ...paths: string[]): void {
+    for (const p of paths) chownSync(p, user.uid, user.uid);
+  }
+
+  /** A project whose Dockerfile builds from the offline test image, DS01-style, owned by the user. */
   addProject(user: TestUser, project: string, dockerfile?: string): string {
+    this.addHome(user);
     const dir = this.projectDir(user, project);
     mkdirSync(dir, { recursive: true });
     writeFileSync(
@@ -104,6 +123,7 @@ export class World {
         ].join('\n'),
     );
     writeFileSync(path.join(dir, 'train.py'), 'print("hello from the workspace")\n');
+    this.own(user, dir, path.join(dir, 'Dockerfile'), path.join(dir, 'train.py'));
     return dir;
   }
 }

@@ -1,6 +1,6 @@
-import { readdir } from 'node:fs/promises';
-import path from 'node:path';
+import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
+import { pack as tarPack } from 'tar-stream';
 import { Ds01Error, ErrorCode } from '../../src/shared/errors.js';
 
 /**
@@ -14,11 +14,28 @@ export interface ManagedContainer {
   state: string; // created | running | exited | paused | restarting | dead
   image: string;
   labels: Record<string, string>;
+  /** When the engine created it (unix seconds). */
+  created: number;
+}
+
+/** Who a container's processes run as: the owner's uid and gid, never root. */
+export interface RunAs {
+  user: string;
+  uid: number;
+  gid: number;
+}
+
+/** Resource limits for a container: the owner's group limits, clamped to the host. */
+export interface ResourceSpec {
+  nanoCpus: number;
+  memoryBytes: number;
+  pidsLimit: number | null;
 }
 
 export interface ContainerSpec {
   name: string;
   image: string;
+  runAs: RunAs;
   labels: Record<string, string>;
   env: string[];
   binds: string[];
@@ -35,6 +52,53 @@ export interface ExecResult {
   exitCode: number;
   stdout: string;
   stderr: string;
+  /** True when the output went past the cap and the rest was dropped. */
+  truncated?: boolean;
+}
+
+/** Most output kept from a command run in a container (the rest is dropped, never buffered). */
+export const MAX_COMMAND_OUTPUT = 4 * 1024 * 1024;
+
+/**
+ * The hardening every container the worker starts gets, user containers and throwaway ones alike:
+ * the owner's uid:gid (as DS01's mlc-create does with --user), every capability dropped, and
+ * no-new-privileges so a setuid binary in the image cannot gain any. A process running as a
+ * non-root uid needs no capability for anything a DS01 image does (Python, pip's user site, CUDA:
+ * the NVIDIA runtime injects the devices), so none is added back.
+ */
+export function hardening(runAs: RunAs): { User: string; HostConfig: { CapDrop: string[]; CapAdd: string[]; SecurityOpt: string[]; Privileged: false } } {
+  return {
+    User: `${runAs.uid}:${runAs.gid}`,
+    HostConfig: { CapDrop: ['ALL'], CapAdd: [], SecurityOpt: ['no-new-privileges'], Privileged: false },
+  };
+}
+
+/** A sink that keeps at most `max` bytes in total across `into` and reports whether it dropped any. */
+function cappedSinks(max: number) {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  let kept = 0;
+  let truncated = false;
+  const sink = (into: Buffer[]) =>
+    ({
+      write: (chunk: Buffer) => {
+        const room = max - kept;
+        if (room <= 0) {
+          truncated = true;
+          return true;
+        }
+        const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
+        if (part.length < chunk.length) truncated = true;
+        into.push(Buffer.from(part));
+        kept += part.length;
+        return true;
+      },
+    }) as unknown as NodeJS.WritableStream;
+  return {
+    stdout: sink(out),
+    stderr: sink(err),
+    result: (exitCode: number): ExecResult => ({ exitCode, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), truncated }),
+  };
 }
 
 export function dockerOptionsFromHost(dockerHost: string): Docker.DockerOptions {
@@ -99,10 +163,11 @@ export class DockerEngine {
       state: c.State,
       image: c.Image,
       labels: c.Labels ?? {},
+      created: c.Created,
     }));
   }
 
-  async findContainer(name: string): Promise<(ManagedContainer & { startedAt: string | null; finishedAt: string | null }) | null> {
+  async findContainer(name: string): Promise<(Omit<ManagedContainer, 'created'> & { startedAt: string | null; finishedAt: string | null }) | null> {
     try {
       const info = await this.call('inspect', () => this.docker.getContainer(name).inspect());
       return {
@@ -137,28 +202,35 @@ export class DockerEngine {
     );
   }
 
+  /** The tags of an image the engine has, or null when it has none by that reference. */
+  async imageTags(ref: string): Promise<string[] | null> {
+    try {
+      const info = await this.call('image inspect', () => this.docker.getImage(ref).inspect());
+      return info.RepoTags ?? [];
+    } catch (err) {
+      if (statusOf(err) === 404 || statusOf(err) === 400) return null;
+      throw err;
+    }
+  }
+
   /**
-   * Starts a classic build of `contextDir` and returns the raw JSON-lines stream. The caller reads
-   * it (see jobs/build.ts): dockerode's followProgress resolves even for failed builds, so failure
-   * is found in the stream's errorDetail entries.
+   * Starts a classic build from a tar `context` (made as the user: user-fs/build-context.ts) and
+   * returns the raw JSON-lines stream. The caller reads it (see jobs/build.ts): dockerode's
+   * followProgress resolves even for failed builds, so failure is found in errorDetail entries.
    */
   async buildStream(
-    contextDir: string,
+    context: Readable,
     opts: { tag: string; buildArgs: Record<string, string>; noCache: boolean; signal?: AbortSignal },
   ): Promise<NodeJS.ReadableStream> {
-    const src = await listContextFiles(contextDir);
     return this.call('build', () =>
-      this.docker.buildImage(
-        { context: contextDir, src },
-        {
-          t: opts.tag,
-          buildargs: opts.buildArgs,
-          nocache: opts.noCache,
-          rm: true,
-          forcerm: true,
-          ...(opts.signal ? { abortSignal: opts.signal } : {}),
-        },
-      ),
+      this.docker.buildImage(context, {
+        t: opts.tag,
+        buildargs: opts.buildArgs,
+        nocache: opts.noCache,
+        rm: true,
+        forcerm: true,
+        ...(opts.signal ? { abortSignal: opts.signal } : {}),
+      }),
     );
   }
 
@@ -172,16 +244,16 @@ export class DockerEngine {
         // A long-lived shell target for `docker exec`; Init reaps zombies and makes stop prompt.
         Cmd: ['sleep', 'infinity'],
         WorkingDir: '/workspace',
+        User: hardening(spec.runAs).User,
         HostConfig: {
+          ...hardening(spec.runAs).HostConfig,
           Binds: spec.binds,
           Init: true,
-          Privileged: false,
           NanoCpus: spec.nanoCpus,
           Memory: spec.memoryBytes,
           MemorySwap: spec.memorySwapBytes,
           ShmSize: spec.shmSizeBytes,
           ...(spec.pidsLimit ? { PidsLimit: spec.pidsLimit } : {}),
-          SecurityOpt: ['no-new-privileges'],
           ...(spec.deviceUuids.length
             ? { DeviceRequests: [{ Driver: 'nvidia', DeviceIDs: spec.deviceUuids, Capabilities: [['gpu']] }] }
             : {}),
@@ -189,6 +261,42 @@ export class DockerEngine {
       }),
     );
     return created.id;
+  }
+
+  /**
+   * Gives the owner a home folder inside a created container (before it starts): `/home/<user>`,
+   * theirs and private, in the container's own layer, so `pip install` lands in pip's user site
+   * and goes when the container goes (DS01's "the container home is temporary").
+   */
+  async addHome(name: string, runAs: RunAs): Promise<string> {
+    const home = `/home/${runAs.user}`;
+    const archive = tarPack();
+    const dir = (p: string, mode: number, uid: number, gid: number) => archive.entry({ name: p, type: 'directory', mode, uid, gid, mtime: new Date() });
+    dir('home/', 0o755, 0, 0);
+    dir(`home/${runAs.user}/`, 0o700, runAs.uid, runAs.gid);
+    archive.finalize();
+    const chunks: Buffer[] = [];
+    for await (const c of archive) chunks.push(c as Buffer);
+    await this.call('put home', () => this.docker.getContainer(name).putArchive(Buffer.concat(chunks), { path: '/' }));
+    return home;
+  }
+
+  /** The engine's own facts about a container: when it started, its main process, its mounts. */
+  async facts(name: string): Promise<{ id: string; created: string; startedAt: string | null; pid: number; user: string; mounts: Array<{ source: string; destination: string }> } | null> {
+    try {
+      const info = await this.call('inspect', () => this.docker.getContainer(name).inspect());
+      return {
+        id: info.Id,
+        created: info.Created,
+        startedAt: info.State.StartedAt && !info.State.StartedAt.startsWith('0001') ? info.State.StartedAt : null,
+        pid: info.State.Pid,
+        user: info.Config.User ?? '',
+        mounts: (info.Mounts ?? []).map((m) => ({ source: m.Source, destination: m.Destination })),
+      };
+    } catch (err) {
+      if (statusOf(err) === 404) return null;
+      throw err;
+    }
   }
 
   async start(name: string): Promise<void> {
@@ -218,17 +326,17 @@ export class DockerEngine {
     }
   }
 
-  /** Runs a command (argv, never a shell string) inside a running container. */
-  async exec(name: string, cmd: string[], timeoutMs = 15_000): Promise<ExecResult> {
+  /**
+   * Runs a command (argv, never a shell string) inside a running container, as `runAs` (the
+   * owner, never root); output past MAX_COMMAND_OUTPUT is dropped.
+   */
+  async exec(name: string, cmd: string[], runAs: RunAs, timeoutMs = 15_000): Promise<ExecResult> {
     return this.call('exec', async () => {
       const container = this.docker.getContainer(name);
-      const exec = await container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+      const exec = await container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, User: `${runAs.uid}:${runAs.gid}`, Env: [`HOME=/home/${runAs.user}`] });
       const stream = await exec.start({ hijack: true, stdin: false });
-      const out: Buffer[] = [];
-      const errOut: Buffer[] = [];
-      const sink = (into: Buffer[]) =>
-        ({ write: (chunk: Buffer) => { into.push(Buffer.from(chunk)); return true; } }) as unknown as NodeJS.WritableStream;
-      this.docker.modem.demuxStream(stream, sink(out), sink(errOut));
+      const sinks = cappedSinks(MAX_COMMAND_OUTPUT);
+      this.docker.modem.demuxStream(stream, sinks.stdout, sinks.stderr);
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => {
           stream.destroy();
@@ -239,7 +347,7 @@ export class DockerEngine {
         stream.on('error', (e) => { clearTimeout(timer); reject(e); });
       });
       const info = await exec.inspect();
-      return { exitCode: info.ExitCode ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8') };
+      return sinks.result(info.ExitCode ?? -1);
     });
   }
 
@@ -259,42 +367,42 @@ export class DockerEngine {
   }
 
   /**
-   * Runs `cmd` in a throwaway container of `image` (no network, no GPU, removed afterwards) and
-   * returns its output: how the retire check reads what the image itself has installed.
+   * Runs `cmd` in a throwaway container of `image` — as the owner, hardened like every container,
+   * with the owner's limits, no network, no GPU, output capped, removed afterwards — and returns
+   * its output: how the retire check reads what the image itself has installed.
    */
-  async runOnce(image: string, cmd: string[], timeoutMs = 30_000): Promise<ExecResult> {
+  async runOnce(image: string, cmd: string[], runAs: RunAs, limits: ResourceSpec, timeoutMs = 30_000): Promise<ExecResult> {
     return this.call('run', async () => {
+      const hard = hardening(runAs);
       const container = await this.docker.createContainer({
         Image: image,
         Cmd: cmd,
         Entrypoint: [],
+        User: hard.User,
+        Env: ['HOME=/tmp'],
         Labels: { 'ds01.probe': 'true' },
-        HostConfig: { NetworkMode: 'none', AutoRemove: false, Privileged: false, Memory: 512 * 1024 * 1024 },
+        HostConfig: {
+          ...hard.HostConfig,
+          NetworkMode: 'none',
+          AutoRemove: false,
+          Memory: limits.memoryBytes,
+          NanoCpus: limits.nanoCpus,
+          ...(limits.pidsLimit ? { PidsLimit: limits.pidsLimit } : {}),
+        },
       });
       try {
         const stream = await container.attach({ stream: true, stdout: true, stderr: true });
-        const out: Buffer[] = [];
-        const errOut: Buffer[] = [];
-        const sink = (into: Buffer[]) =>
-          ({ write: (chunk: Buffer) => { into.push(Buffer.from(chunk)); return true; } }) as unknown as NodeJS.WritableStream;
-        this.docker.modem.demuxStream(stream, sink(out), sink(errOut));
+        const sinks = cappedSinks(MAX_COMMAND_OUTPUT);
+        this.docker.modem.demuxStream(stream, sinks.stdout, sinks.stderr);
         await container.start();
         const timer = setTimeout(() => void container.kill().catch(() => undefined), timeoutMs);
         const result = (await container.wait()) as { StatusCode: number };
         clearTimeout(timer);
         await new Promise((r) => setImmediate(r));
-        return { exitCode: result.StatusCode, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8') };
+        return sinks.result(result.StatusCode);
       } finally {
         await container.remove({ force: true }).catch(() => undefined);
       }
     });
   }
-}
-
-/** Every file under the build context, relative; dockerode applies .dockerignore to this list. */
-async function listContextFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((e) => !e.isDirectory())
-    .map((e) => path.relative(dir, path.join(e.parentPath ?? (e as unknown as { path: string }).path, e.name)));
 }

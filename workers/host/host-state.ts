@@ -1,12 +1,14 @@
-import { Label, ProjectName } from '../../src/ds01/naming.js';
+import { Label, ProjectName, parseContainerName } from '../../src/ds01/naming.js';
 import type { HostSnapshot } from '../../src/contract/hosts.js';
 import { HOST_SNAPSHOT_TTL_S } from '../../src/contract/hosts.js';
 import { RedisKey } from '../../src/contract/queues.js';
-import { findUserByName, projectDir } from '../../src/config/ds01-config.js';
+import { findUserByName } from '../../src/config/ds01-config.js';
 import type { WorkerContext } from '../context.js';
 import { limitsFor } from '../context.js';
 import type { ManagedContainer } from '../docker/engine.js';
-import { ImagePackagesReader } from '../images/image-packages.js';
+import { ImagePackagesReader, readProjectPackages } from '../images/image-packages.js';
+import { userIds } from '../user-fs/as-user.js';
+import { verifyProjectDir } from '../user-fs/project-path.js';
 
 /**
  * The host's allocation state, read the DS01 way: from the ds01.* labels of its containers.
@@ -14,6 +16,12 @@ import { ImagePackagesReader } from '../images/image-packages.js';
  */
 export interface ContainerState extends ManagedContainer {
   user: string;
+  /**
+   * The config user this container belongs to, by DS01's naming alone: its name is
+   * `<project>._.<uid>` with that user's uid (and its labels don't name someone else). Labels are
+   * claims anyone with the engine can write; the lifecycle acts only on containers with an owner.
+   */
+  owner: string | null;
   project: string;
   gpuUuids: string[];
   createdAt: string | null;
@@ -36,18 +44,25 @@ export async function readContainers(ctx: WorkerContext): Promise<ContainerState
     let holdsGpus = ACTIVE.has(c.state);
     if (!holdsGpus && c.state === 'exited') {
       // DS01 keeps a stopped container's GPU for gpu_hold_after_stop_h, then frees it.
-      const entry = findUserByName(ctx.config, c.labels[Label.user] ?? '');
+      const named = parseContainerName(c.name);
+      const entry = (named && ctx.config.users.find((u) => u.uid === named.uid)) || findUserByName(ctx.config, c.labels[Label.user] ?? '');
       const holdH = entry ? limitsFor(ctx, entry).gpuHoldAfterStopH : null;
       const info = await ctx.engine.findContainer(c.name);
       const finished = info?.finishedAt ? Date.parse(info.finishedAt) : NaN;
       holdsGpus = holdH === null || (Number.isFinite(finished) && Date.now() - finished < holdH * ctx.timeScale * 3600_000);
     }
+    const named = parseContainerName(c.name);
+    const byUid = named ? ctx.config.users.find((u) => u.uid === named.uid) : undefined;
+    const labelUser = c.labels[Label.user];
+    const owner = byUid && (labelUser === undefined || labelUser === byUid.user) ? byUid.user : null;
     out.push({
       ...c,
-      user: c.labels[Label.user] ?? 'unknown',
-      project: c.labels[Label.project] ?? c.name.split('._.')[0] ?? c.name,
+      user: owner ?? labelUser ?? 'unknown',
+      owner,
+      project: named?.project ?? c.labels[Label.project] ?? c.name,
       gpuUuids: gpuUuidsOf(c.labels),
-      createdAt: c.labels[Label.createdAt] ?? null,
+      // When the engine made it, not what a label says.
+      createdAt: new Date(c.created * 1000).toISOString(),
       protected: c.labels[Label.protected] === 'true',
       holdsGpus,
     });
@@ -99,11 +114,12 @@ async function imagesWithPackages(ctx: WorkerContext, images: Array<{ tag: strin
       const entry = ctx.config.users.find((u) => u.uid === uid);
       const user = entry?.user ?? String(uid);
       let packages = { python: [] as string[], system: [] as string[] };
-      // Only names DS01 could have made are looked up on disk.
+      // Only names DS01 could have made are looked up on disk, and only in a verified folder, as the user.
       if (entry && ProjectName.safeParse(project).success) {
-        const dir = projectDir(ctx.config, entry.user, project);
-        dirs.push(dir);
-        packages = await packagesReader.read(dir);
+        dirs.push(img.tag);
+        packages = await packagesReader.read(img.tag, String(img.created), async () =>
+          readProjectPackages(userIds(entry), (await verifyProjectDir(ctx.config, entry, project)).dir),
+        );
       }
       return [{ user, uid, project, image: img.tag, createdAt: new Date(img.created * 1000).toISOString(), packages }];
     }),

@@ -10,13 +10,12 @@
  * Only words that are plain package specifiers are listed (normalised the way the modal
  * normalises input); paths, URLs, variables and options are left out.
  */
-import { lstat, readFile, realpath, stat } from 'node:fs/promises';
-import path from 'node:path';
 import type { ImagePackages } from '../../src/contract/hosts.js';
 import { nameForField, parsePackageSpec, type PackageField } from '../../src/images/package-spec.js';
 import { finalStageFirstLine, parseDockerfile } from './dockerfile-parse.js';
 import { findAptInstalls, findPipInstalls, usesContextRequirementsTxt } from './install-commands.js';
 import { requirementEntries } from './requirements-txt.js';
+import { asUser, type UserIds } from '../user-fs/as-user.js';
 
 const MARKER_RE = /^[ \t]*#[ \t]*Custom additional packages\b/i;
 /** Larger files are not read (the editor refuses them too). */
@@ -55,57 +54,36 @@ function specsOf(field: PackageField, words: string[]): string[] {
   return [...byName.values()];
 }
 
-function isInside(root: string, candidate: string): boolean {
-  const rel = path.relative(root, candidate);
-  return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
-}
-
-/** A regular file of the project (links only when they stay inside it), or null. */
-async function projectFile(root: string, name: string): Promise<{ real: string; key: string } | null> {
-  const p = path.join(root, name);
-  let st = await lstat(p).catch(() => null);
-  if (!st) return null;
-  let real = p;
-  if (st.isSymbolicLink()) {
-    real = await realpath(p).catch(() => '');
-    if (!real || !isInside(root, real)) return null;
-    st = await stat(real).catch(() => null);
-    if (!st) return null;
-  }
-  if (!st.isFile() || st.size > MAX_FILE_BYTES) return null;
-  return { real, key: `${st.ino}:${st.size}:${st.mtimeMs}` };
-}
-
 /**
- * Reads project folders' packages, remembering each result until the files change (the host
- * snapshot is rebuilt every few seconds; a stat per file is all an unchanged project costs).
+ * Remembers each project's packages until its image changes (the host snapshot is rebuilt every
+ * few seconds): the project's files are read, as the user, once per build of the image.
  */
 export class ImagePackagesReader {
   private readonly cache = new Map<string, { key: string; packages: ImagePackages }>();
 
-  async read(projectDir: string): Promise<ImagePackages> {
-    try {
-      const root = await realpath(projectDir);
-      const dockerfile = await projectFile(root, 'Dockerfile');
-      if (!dockerfile) return none();
-      const requirements = await projectFile(root, 'requirements.txt');
-      const key = `${dockerfile.key}|${requirements?.key ?? '-'}`;
-      const hit = this.cache.get(projectDir);
-      if (hit && hit.key === key) return hit.packages;
-      const text = await readFile(dockerfile.real, 'latin1');
-      const reqText = requirements ? await readFile(requirements.real, 'latin1') : null;
-      const { python, system } = packagesInDockerfile(text, reqText);
-      const packages = { python, system };
-      this.cache.set(projectDir, { key, packages });
-      return packages;
-    } catch {
-      return none();
-    }
+  async read(project: string, key: string, load: () => Promise<ImagePackages>): Promise<ImagePackages> {
+    const hit = this.cache.get(project);
+    if (hit && hit.key === key) return hit.packages;
+    const packages = await load().catch(() => none());
+    this.cache.set(project, { key, packages });
+    return packages;
   }
 
   /** Forgets projects that are no longer listed (their images are gone). */
-  keepOnly(projectDirs: Iterable<string>): void {
-    const keep = new Set(projectDirs);
-    for (const dir of this.cache.keys()) if (!keep.has(dir)) this.cache.delete(dir);
+  keepOnly(projects: Iterable<string>): void {
+    const keep = new Set(projects);
+    for (const p of this.cache.keys()) if (!keep.has(p)) this.cache.delete(p);
   }
+}
+
+/** The packages a verified project folder's Dockerfile (and requirements.txt) add, read as the user. */
+export async function readProjectPackages(ids: UserIds, dir: string): Promise<ImagePackages> {
+  const res = await asUser(ids, { op: 'read', root: dir, names: ['Dockerfile', 'requirements.txt'], maxBytes: MAX_FILE_BYTES });
+  const docker = res.read?.Dockerfile;
+  if (docker?.status !== 'ok') return none();
+  const req = res.read?.['requirements.txt'];
+  const text = Buffer.from(docker.content, 'base64').toString('latin1');
+  const reqText = req?.status === 'ok' ? Buffer.from(req.content, 'base64').toString('latin1') : null;
+  const { python, system } = packagesInDockerfile(text, reqText);
+  return { python, system };
 }

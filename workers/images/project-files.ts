@@ -1,22 +1,24 @@
 /**
- * Applies a planned package edit to a project folder on disk: reads the Dockerfile (and the
+ * Applies a planned package edit to a project folder: reads the Dockerfile (and the
  * requirements.txt it uses), keeps `.bak` copies of what it changes, and writes atomically.
  *
  * Safety notes:
- * - The user owns the project folder, so a Dockerfile or requirements.txt may be a symlink. Links
- *   that resolve outside the project folder are refused, and every write goes through a new temp
- *   file + rename, which replaces a directory entry instead of writing through whatever it points
- *   to. (A user who swaps folders around *during* the edit could still race the checks; the worker
- *   should do this I/O with the user's own uid, which makes that harmless.)
+ * - Every read and write happens in a process running as the project's owner (as-user.ts): the
+ *   worker never opens a file in a user's tree itself, so a link or a folder swapped mid-edit can
+ *   only reach what that user could reach anyway.
+ * - Links are followed only when they stay inside the project folder; non-regular files (FIFOs,
+ *   devices) are refused without blocking; files over 1 MB are refused.
+ * - Writes go through a new temp file + rename, which replaces a directory entry instead of
+ *   writing through whatever it points to.
  * - Files are read and written as latin1, which maps each byte to one character and back, so
  *   bytes the editor does not touch (UTF-8 comments, odd encodings) come back unchanged.
  * - Edits of one project folder are serialised in this process; a cross-process lock can be
  *   passed in as `lock`.
  */
-import { randomBytes } from 'node:crypto';
-import { lstat, open, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Ds01Error, ErrorCode } from '../../src/shared/errors.js';
+import { asUser, type UserIds } from '../user-fs/as-user.js';
+import type { ReadResult } from '../user-fs/child-main.js';
 import { planImageEdit, usesRequirementsTxt, type ImageEditPlan } from './dockerfile-edit.js';
 
 export type Lock = <T>(fn: () => Promise<T>) => Promise<T>;
@@ -26,15 +28,26 @@ export interface ApplyImageEditOptions {
   lock?: Lock;
 }
 
+/** A file as it was before an edit and as the edit left it (for taking the edit back). */
+export interface EditedFile {
+  /** Where the bytes live (the link target when it is a link inside the project). */
+  real: string;
+  before: Buffer | null;
+  after: Buffer;
+  mode: number;
+}
+
 export interface ApplyImageEditResult extends Omit<ImageEditPlan, 'dockerfile' | 'requirementsTxt'> {
   /** Files rewritten (absolute paths); empty when nothing changed. */
   written: string[];
   /** Backup copies written before the change. */
   backups: string[];
+  /** What each rewritten file held before and after (see edit-undo.ts). */
+  edits: EditedFile[];
 }
 
 /** Refuse absurdly large files rather than load them into the worker. */
-const MAX_FILE_BYTES = 1024 * 1024;
+export const MAX_FILE_BYTES = 1024 * 1024;
 
 const chains = new Map<string, Promise<void>>();
 
@@ -53,136 +66,111 @@ function serialise<T>(key: string, fn: () => Promise<T>): Promise<T> {
   return run;
 }
 
-interface ProjectFile {
+export interface ProjectFile {
   /** Where the user sees it (`<project>/Dockerfile`). */
   path: string;
   /** Where its bytes live (the link target when it is a symlink inside the project). */
   real: string;
   mode: number;
-  uid: number;
-  gid: number;
+  content: Buffer;
 }
 
-function isInside(root: string, candidate: string): boolean {
-  const rel = path.relative(root, candidate);
-  return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
-}
-
-/** Finds `name` in the project folder; null when absent; refuses links out of the folder. */
-async function inspectProjectFile(root: string, name: string): Promise<ProjectFile | null> {
-  const p = path.join(root, name);
-  let st;
-  try {
-    st = await lstat(p);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-  let real = p;
-  if (st.isSymbolicLink()) {
-    try {
-      real = await realpath(p);
-    } catch {
+/** Turns a child's read result into the file, null when absent, or a sentence for the user. */
+export function projectFileOf(root: string, name: string, r: ReadResult | undefined): ProjectFile | null {
+  if (!r || r.status === 'missing') return null;
+  switch (r.status) {
+    case 'ok':
+      return { path: path.join(root, name), real: r.real, mode: r.mode, content: Buffer.from(r.content, 'base64') };
+    case 'dangling':
       throw new Ds01Error(ErrorCode.BadInput, `\`${name}\` in your project is a link to a file that does not exist. Please replace it with the real file.`);
-    }
-    if (!isInside(root, real)) {
+    case 'outside':
       throw new Ds01Error(
         ErrorCode.BadInput,
         `\`${name}\` in your project is a link to a file outside the project folder, so I will not edit it. Please replace the link with a copy of the file.`,
-        { detail: `${p} -> ${real}` },
       );
-    }
-    st = await stat(real);
+    case 'not_regular':
+      throw new Ds01Error(ErrorCode.BadInput, `\`${name}\` in your project is not a regular file, so I cannot edit it.`);
+    case 'too_large':
+      throw new Ds01Error(ErrorCode.BadInput, `\`${name}\` in your project is larger than 1 MB, so I will not edit it automatically.`);
   }
-  if (!st.isFile()) {
-    throw new Ds01Error(ErrorCode.BadInput, `\`${name}\` in your project is not a regular file, so I cannot edit it.`);
-  }
-  if (st.size > MAX_FILE_BYTES) {
-    throw new Ds01Error(ErrorCode.BadInput, `\`${name}\` in your project is larger than 1 MB, so I will not edit it automatically.`);
-  }
-  return { path: p, real, mode: st.mode & 0o777, uid: st.uid, gid: st.gid };
 }
 
-/** Writes `content` to a fresh temp file next to `target`, then renames it over `target`. */
-export async function writeAtomically(target: string, content: string | Buffer, like: { mode: number; uid: number; gid: number }): Promise<void> {
-  const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  // 'wx' = O_CREAT|O_EXCL: never opens an existing file or follows a planted link.
-  const fh = await open(tmp, 'wx', 0o600);
-  try {
-    try {
-      await (typeof content === 'string' ? fh.writeFile(content, 'latin1') : fh.writeFile(content));
-      await fh.chmod(like.mode);
-      // A root-run worker must not leave root-owned files in the user's project.
-      if (process.getuid?.() === 0) await fh.chown(like.uid, like.gid);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, target);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+/** Reads `names` from the project as its owner. */
+export async function readProjectFiles(ids: UserIds, root: string, names: string[]): Promise<Map<string, ProjectFile | null>> {
+  const res = await asUser(ids, { op: 'read', root, names, maxBytes: MAX_FILE_BYTES });
+  return new Map(names.map((n) => [n, projectFileOf(root, n, res.read?.[n])] as const));
+}
+
+/** Writes files in the project as its owner: each one atomically (temp file + rename). */
+export async function writeProjectFiles(ids: UserIds, root: string, files: Array<{ target: string; content: Buffer; mode: number }>): Promise<void> {
+  if (files.length === 0) return;
+  await asUser(ids, { op: 'write', root, files: files.map((f) => ({ target: f.target, content: f.content.toString('base64'), mode: f.mode })) });
 }
 
 /**
  * Adds validated packages to the project's image definition. Returns what was added, replaced or
  * already there; writes nothing (and no backups) when the files already contain everything.
+ * `projectDir` must be a verified project folder (see user-fs/project-path.ts).
  */
 export async function applyImageEdit(
+  ids: UserIds,
   projectDir: string,
   packages: { python: string[]; system: string[] },
   options: ApplyImageEditOptions = {},
 ): Promise<ApplyImageEditResult> {
-  let root: string;
-  try {
-    root = await realpath(projectDir);
-  } catch {
-    throw new Ds01Error(ErrorCode.UnknownProject, `I could not find the project folder ${path.basename(projectDir)}.`);
-  }
   const lock: Lock = options.lock ?? ((fn) => fn());
-  return serialise(root, () => lock(() => editProject(root, packages)));
+  return serialise(projectDir, () => lock(() => editProject(ids, projectDir, packages)));
 }
 
-async function editProject(root: string, packages: { python: string[]; system: string[] }): Promise<ApplyImageEditResult> {
-  const dockerfile = await inspectProjectFile(root, 'Dockerfile');
+async function editProject(ids: UserIds, root: string, packages: { python: string[]; system: string[] }): Promise<ApplyImageEditResult> {
+  let files;
+  try {
+    files = await readProjectFiles(ids, root, ['Dockerfile', 'requirements.txt']);
+  } catch (err) {
+    if (err instanceof Ds01Error && err.code === ErrorCode.NotFound) {
+      throw new Ds01Error(ErrorCode.UnknownProject, `I could not find the project folder ${path.basename(root)}.`);
+    }
+    throw err;
+  }
+  const dockerfile = files.get('Dockerfile') ?? null;
   if (!dockerfile) {
     throw new Ds01Error(
       ErrorCode.NoDockerfile,
       `There is no Dockerfile in your project folder ${path.basename(root)}, so there is no image to add packages to. Create one with \`image-create\` first.`,
     );
   }
-  const dockerText = await readFile(dockerfile.real, 'latin1');
-  const requirements = usesRequirementsTxt(dockerText) ? await inspectProjectFile(root, 'requirements.txt') : null;
-  const requirementsText = requirements ? await readFile(requirements.real, 'latin1') : null;
+  const dockerText = dockerfile.content.toString('latin1');
+  const requirements = usesRequirementsTxt(dockerText) ? (files.get('requirements.txt') ?? null) : null;
+  const requirementsText = requirements ? requirements.content.toString('latin1') : null;
 
   const plan = planImageEdit({ dockerfile: dockerText, requirementsTxt: requirementsText, python: packages.python, system: packages.system });
   const { dockerfile: newDocker, requirementsTxt: newRequirements, ...summary } = plan;
-  const result: ApplyImageEditResult = { ...summary, written: [], backups: [] };
+  const result: ApplyImageEditResult = { ...summary, written: [], backups: [], edits: [] };
   if (!plan.changed) return result;
 
   const dockerChanged = newDocker !== dockerText;
   const requirementsChanged = newRequirements !== null && newRequirements !== requirementsText;
 
-  // Backups first: if anything below fails, the user still has the previous version.
-  if (dockerChanged) {
-    const bak = `${dockerfile.path}.bak`;
-    await writeAtomically(bak, dockerText, dockerfile);
-    result.backups.push(bak);
-  }
-  if (requirementsChanged && requirements && requirementsText !== null) {
-    const bak = `${requirements.path}.bak`;
-    await writeAtomically(bak, requirementsText, requirements);
-    result.backups.push(bak);
-  }
+  // Backups first (their own write): if anything after fails, the user still has the previous version.
+  const backups: Array<{ target: string; content: Buffer; mode: number }> = [];
+  if (dockerChanged) backups.push({ target: `${dockerfile.path}.bak`, content: dockerfile.content, mode: dockerfile.mode });
+  if (requirementsChanged && requirements) backups.push({ target: `${requirements.path}.bak`, content: requirements.content, mode: requirements.mode });
+  await writeProjectFiles(ids, root, backups);
+  result.backups.push(...backups.map((b) => b.target));
+
+  const writes: Array<{ target: string; content: Buffer; mode: number }> = [];
   if (requirementsChanged) {
     const target = requirements?.real ?? path.join(root, 'requirements.txt');
-    await writeAtomically(target, newRequirements, requirements ?? { mode: 0o644, uid: dockerfile.uid, gid: dockerfile.gid });
-    result.written.push(target);
+    const content = Buffer.from(newRequirements, 'latin1');
+    writes.push({ target, content, mode: requirements?.mode ?? 0o644 });
+    result.edits.push({ real: target, before: requirements?.content ?? null, after: content, mode: requirements?.mode ?? 0o644 });
   }
   if (dockerChanged) {
-    await writeAtomically(dockerfile.real, newDocker, dockerfile);
-    result.written.push(dockerfile.real);
+    const content = Buffer.from(newDocker, 'latin1');
+    writes.push({ target: dockerfile.real, content, mode: dockerfile.mode });
+    result.edits.push({ real: dockerfile.real, before: dockerfile.content, after: content, mode: dockerfile.mode });
   }
+  await writeProjectFiles(ids, root, writes);
+  result.written.push(...writes.map((w) => w.target));
   return result;
 }

@@ -1,15 +1,17 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import type { BuildJob, LaunchJob } from '../../src/contract/jobs.js';
 import { RedisKey } from '../../src/contract/queues.js';
-import { projectDir, type UserEntry } from '../../src/config/ds01-config.js';
+import type { UserEntry } from '../../src/config/ds01-config.js';
 import { containerName, imageName } from '../../src/ds01/naming.js';
 import { Ds01Error, ErrorCode } from '../../src/shared/errors.js';
 import type { WorkerContext } from '../context.js';
 import { nowIso, ownerEntry } from '../context.js';
 import { BuildLog, hintFor } from '../images/build-log.js';
-import { applyImageEdit } from '../images/project-files.js';
-import { editNote, prepareUndo, readEditableFiles, type EditUndo } from '../images/edit-undo.js';
+import { applyImageEdit, readProjectFiles } from '../images/project-files.js';
+import { editNote, prepareUndo, type EditUndo } from '../images/edit-undo.js';
+import { foreignImage, foreignImageSentence, imageReferences } from '../images/base-images.js';
+import { userIds } from '../user-fs/as-user.js';
+import { packBuildContext } from '../user-fs/build-context.js';
+import { verifyProjectDir, type VerifiedProject } from '../user-fs/project-path.js';
 import { withLock } from '../host/lock.js';
 
 /** Slack allows about one update a second per message; progress goes out at most this often. */
@@ -34,22 +36,21 @@ function withEditNote(err: unknown, files: string[], restored: boolean): unknown
   return err;
 }
 
-/** The project's folder, checked: it exists and has a Dockerfile. */
-export function requireProject(ctx: WorkerContext, job: LaunchJob | BuildJob): string {
-  const dir = projectDir(ctx.config, job.owner.user, job.project);
-  if (!existsSync(dir)) {
-    throw new Ds01Error(
-      ErrorCode.UnknownProject,
-      `There is no project called \`${job.project}\` in your workspace on ${ctx.hostId} (looked for ${dir}). Create it with \`project init ${job.project}\` on the server, or check the name with \`/ds01 status\`.`,
-    );
-  }
-  if (!existsSync(path.join(dir, 'Dockerfile'))) {
+/**
+ * The project's folder, checked from the workspace root down (real folders the user owns; see
+ * user-fs/project-path.ts), with a Dockerfile that is a regular file, read as the user.
+ */
+export async function requireProject(ctx: WorkerContext, job: LaunchJob | BuildJob): Promise<VerifiedProject> {
+  const user = ownerEntry(ctx, job.owner);
+  const verified = await verifyProjectDir(ctx.config, user, job.project);
+  const files = await readProjectFiles(userIds(user), verified.dir, ['Dockerfile']);
+  if (!files.get('Dockerfile')) {
     throw new Ds01Error(
       ErrorCode.NoDockerfile,
-      `Project \`${job.project}\` has no Dockerfile, so there is no image to build. Add one to ${dir} (\`project init ${job.project}\` writes a starter), then launch again.`,
+      `Project \`${job.project}\` has no Dockerfile, so there is no image to build. Add one to ${verified.dir} (\`project init ${job.project}\` writes a starter), then launch again.`,
     );
   }
-  return dir;
+  return verified;
 }
 
 /**
@@ -62,8 +63,8 @@ export async function buildProjectImage(
   job: LaunchJob | BuildJob,
   opts: { noCache: boolean; purpose: 'launch' | 'image-update'; python?: string[]; system?: string[] },
 ): Promise<{ image: string; added: { python: string[]; system: string[] }; seconds: number }> {
-  const dir = requireProject(ctx, job);
   const user = ownerEntry(ctx, job.owner);
+  const ids = userIds(user);
   const image = imageName(job.owner.uid, job.project);
   const lockKey = RedisKey.projectLock(ctx.hostId, job.owner.uid, job.project);
   return withLock(
@@ -73,14 +74,15 @@ export async function buildProjectImage(
       const started = Date.now();
       let added = { python: [] as string[], system: [] as string[] };
       let undo: EditUndo | null = null;
+      // Checked again under the lock, right before the files are touched.
+      const { dir } = await requireProject(ctx, job);
       if ((opts.python?.length ?? 0) + (opts.system?.length ?? 0) > 0) {
-        const before = await readEditableFiles(dir);
-        const edit = await applyImageEdit(dir, { python: opts.python ?? [], system: opts.system ?? [] });
+        const edit = await applyImageEdit(ids, dir, { python: opts.python ?? [], system: opts.system ?? [] });
         added = edit.added;
-        undo = await prepareUndo(edit.written, before);
+        undo = prepareUndo(ids, dir, edit.edits);
       }
       try {
-        await runBuild(ctx, job, dir, image, user, opts);
+        await runBuild(ctx, job, image, user, opts);
       } catch (err) {
         // A failed build must not leave the new lines behind: every later build would fail on them.
         if (!undo) throw err;
@@ -97,11 +99,21 @@ export async function buildProjectImage(
   );
 }
 
+/**
+ * Refuses a Dockerfile that builds from another user's image: by name (ARGs resolved), and by
+ * what the engine knows of each reference (an image ID or another tag of that image).
+ */
+async function checkBaseImages(ctx: WorkerContext, dockerfile: string, buildArgs: Record<string, string>, ownerUid: number): Promise<void> {
+  for (const ref of imageReferences(dockerfile, buildArgs)) {
+    const tags = foreignImage([ref], ownerUid) ? null : await ctx.engine.imageTags(ref);
+    if (foreignImage([ref, ...(tags ?? [])], ownerUid)) throw new Ds01Error(ErrorCode.BadInput, foreignImageSentence(ref, ownerUid));
+  }
+}
+
 /** Runs `docker build` for the project, streaming progress; throws BuildFailure when a step fails. */
 async function runBuild(
   ctx: WorkerContext,
   job: LaunchJob | BuildJob,
-  dir: string,
   image: string,
   user: UserEntry,
   opts: { noCache: boolean; purpose: 'launch' | 'image-update' },
@@ -111,16 +123,23 @@ async function runBuild(
   const timer = setTimeout(() => controller.abort(), ctx.buildTimeoutMs);
   let lastSent = 0;
   let lastStep = -1;
+  const buildArgs = {
+    DS01_USER_ID: String(user.uid),
+    DS01_GROUP_ID: String(user.gid ?? user.uid),
+    DS01_USERNAME: user.user,
+  };
   try {
-    const stream = await ctx.engine.buildStream(dir, {
+    // Verified once more right before the context is made; the context is packed as the user, and
+    // the Dockerfile checked is the one inside that very context (it goes first in the archive).
+    const { dir } = await requireProject(ctx, job);
+    const context = await packBuildContext(userIds(user), dir, ctx.buildTimeoutMs, (dockerfile) =>
+      checkBaseImages(ctx, dockerfile, buildArgs, user.uid),
+    );
+    const stream = await ctx.engine.buildStream(context, {
       tag: image,
       noCache: opts.noCache,
       signal: controller.signal,
-      buildArgs: {
-        DS01_USER_ID: String(user.uid),
-        DS01_GROUP_ID: String(user.gid ?? user.uid),
-        DS01_USERNAME: user.user,
-      },
+      buildArgs,
     });
     await readJsonLines(stream, async (obj) => {
       log.push(obj);

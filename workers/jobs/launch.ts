@@ -3,13 +3,16 @@ import { RedisKey } from '../../src/contract/queues.js';
 
 import { INTERFACE_ORCHESTRATION, Label, containerName, imageName } from '../../src/ds01/naming.js';
 import type { WorkerContext } from '../context.js';
-import { limitsFor, nowIso, ownerEntry } from '../context.js';
+import { containerLimits, limitsFor, nowIso, ownerEntry } from '../context.js';
 import { allocateGpus } from '../gpu/allocator.js';
 import type { GpuSlot } from '../gpu/nvidia-smi.js';
-import { clampResources } from '../host/host-limits.js';
 import { holdersOf, readContainers } from '../host/host-state.js';
 import { withLock } from '../host/lock.js';
 import { buildProjectImage, requireProject } from './build.js';
+import { Ds01Error, ErrorCode } from '../../src/shared/errors.js';
+import { userIds, type UserIds } from '../user-fs/as-user.js';
+import type { VerifiedProject } from '../user-fs/project-path.js';
+import { lstat } from 'node:fs/promises';
 import { crashPoint } from '../crash-point.js';
 
 /**
@@ -22,7 +25,8 @@ export async function launch(ctx: WorkerContext, job: LaunchJob): Promise<void> 
   const limits = limitsFor(ctx, user);
   const name = containerName(job.project, job.owner.uid);
   const image = imageName(job.owner.uid, job.project);
-  const dir = requireProject(ctx, job);
+  await requireProject(ctx, job);
+  const runAs = userIds(user);
   let built = false;
 
   const progress = (stage: LaunchStage) =>
@@ -62,6 +66,7 @@ export async function launch(ctx: WorkerContext, job: LaunchJob): Promise<void> 
   //    container is created inside the lock: its labels are the allocation record.
   await progress('allocating');
   let uuids: string[] = [];
+  let verified: VerifiedProject | null = null;
   await withLock(ctx.redis, RedisKey.allocationLock(ctx.hostId), async () => {
     const current = await ctx.engine.findContainer(name);
     if (current && current.labels[Label.requestId] === job.requestId) {
@@ -73,6 +78,9 @@ export async function launch(ctx: WorkerContext, job: LaunchJob): Promise<void> 
       // mount), so it is replaced rather than restarted with GPUs that may since have moved on.
       await ctx.engine.remove(name);
     }
+    // Verified again right before the container is made: the real path checked now is what is bound.
+    verified = await requireProject(ctx, job);
+    const dir = verified.dir;
     const containers = await readContainers(ctx);
     const slots = await ctx.gpus.slots();
     const mine = containers.filter((c) => c.user === user.user && c.holdsGpus && c.name !== name);
@@ -85,11 +93,7 @@ export async function launch(ctx: WorkerContext, job: LaunchJob): Promise<void> 
       host: ctx.hostId,
     });
     uuids = choice.slots.map((s) => s.uuid);
-    const res = clampResources(
-      { cpus: limits.maxCpus, memoryBytes: limits.memoryBytes, memorySwapBytes: limits.memorySwapBytes, shmSizeBytes: limits.shmSizeBytes },
-      ctx.capacity,
-      ctx.log,
-    );
+    const { pidsLimit, ...res } = containerLimits(ctx, limits);
     const now = nowIso();
     await ctx.engine.create({
       name,
@@ -114,12 +118,21 @@ export async function launch(ctx: WorkerContext, job: LaunchJob): Promise<void> 
         [Label.image]: image,
         [Label.requestId]: job.requestId,
       },
-      env: [`NVIDIA_VISIBLE_DEVICES=${uuids.join(',')}`, `DS01_PROJECT=${job.project}`, `DS01_USER=${user.user}`],
+      env: [
+        `NVIDIA_VISIBLE_DEVICES=${uuids.join(',')}`,
+        `DS01_PROJECT=${job.project}`,
+        `DS01_USER=${user.user}`,
+        `HOME=/home/${user.user}`,
+        `USER=${user.user}`,
+        `LOGNAME=${user.user}`,
+      ],
       binds: [`${dir}:/workspace`],
+      runAs,
       ...res,
-      pidsLimit: limits.pidsLimit,
+      pidsLimit,
       deviceUuids: ctx.gpus.mode === 'nvidia' ? uuids : [],
     });
+    await ctx.engine.addHome(name, runAs);
     await ctx.refreshHost();
   }, { busyMessage: 'The GPU allocator on this host is busy; your launch will be retried.' });
 
@@ -127,7 +140,36 @@ export async function launch(ctx: WorkerContext, job: LaunchJob): Promise<void> 
   // 4. Start (a no-op when an earlier run already did).
   await progress('starting');
   await ctx.engine.start(name);
+  // The folder mounted at /workspace must be the one verified: a folder swapped for a link between
+  // the check and the mount would show up here, and the container goes before anyone uses it.
+  const expected = verified ?? (await requireProject(ctx, job));
+  if (!(await workspaceMatches(ctx, name, runAs, expected))) {
+    await ctx.engine.remove(name);
+    await ctx.refreshHost();
+    throw new Ds01Error(
+      ErrorCode.BadInput,
+      `Your project folder \`${job.project}\` changed while the container was being started, so I removed the container again. Make sure it is a real folder (not a link) and launch again.`,
+    );
+  }
   ctx.log.info({ container: name, gpus: uuids, requestId: job.requestId }, 'container running');
   await running(refs(uuids, await slotsByUuid()), false);
 }
 
+
+/**
+ * Whether the container's /workspace is the verified folder (same device and inode). Read through
+ * the container's own root in /proc when this worker can see its process, else by `stat` inside
+ * the container, as the owner.
+ */
+async function workspaceMatches(ctx: WorkerContext, name: string, runAs: UserIds, verified: VerifiedProject): Promise<boolean> {
+  const facts = await ctx.engine.facts(name);
+  if (!facts) return false;
+  const viaProc = facts.pid > 0 ? await lstat(`/proc/${facts.pid}/root/workspace`).catch(() => null) : null;
+  if (viaProc) return viaProc.dev === verified.dev && viaProc.ino === verified.ino;
+  const r = await ctx.engine.exec(name, ['stat', '-c', '%d:%i', '/workspace'], runAs).catch(() => null);
+  if (!r || r.exitCode !== 0) {
+    ctx.log.warn({ container: name }, 'could not check the mounted workspace (no /proc access, no stat in the image); the container runs unprivileged as its owner');
+    return true;
+  }
+  return r.stdout.trim() === `${verified.dev}:${verified.ino}`;
+}

@@ -2,7 +2,8 @@ import type { GpuRef, Person, ReplyTarget, RetireJob, RetireReason } from '../..
 import { Label, containerName } from '../../src/ds01/naming.js';
 import { Ds01Error, ErrorCode } from '../../src/shared/errors.js';
 import type { WorkerContext } from '../context.js';
-import { limitsFor, nowIso, ownerEntry } from '../context.js';
+import { containerLimits, limitsFor, nowIso, ownerEntry } from '../context.js';
+import { userIds } from '../user-fs/as-user.js';
 import { crashPoint } from '../crash-point.js';
 import { gpuUuidsOf } from '../host/host-state.js';
 import { lostPackages } from '../lifecycle/lost-packages.js';
@@ -27,6 +28,11 @@ export interface Retirement {
   relaunch: boolean;
   /** Ask the owner before losing packages (only the owner's own `/ds01 retire` does). */
   confirmFirst?: boolean;
+  /**
+   * The engine id of the container that was judged (the lifecycle's checks): only that container
+   * is retired, never another one that happens to carry the same name by the time this runs.
+   */
+  containerId?: string;
 }
 
 const recordKey = (hostId: string, requestId: string) => `ds01:retire:${hostId}:${requestId}`;
@@ -41,13 +47,20 @@ export async function retireContainer(ctx: WorkerContext, r: Retirement): Promis
     // A re-run: what was found before the first attempt stopped it stands.
     event = JSON.parse(recorded) as never;
   } else if (found) {
+    if (r.containerId && found.id !== r.containerId) {
+      throw new Ds01Error(ErrorCode.NotFound, `\`${name}\` on ${ctx.hostId} is not the container that was checked, so it was left alone.`);
+    }
+    // The name is `<project>._.<uid>` from the owner's uid (DS01's naming), so the container is theirs
+    // by name; a label saying otherwise means it was made by someone else, and it is left alone.
     if (found.labels[Label.user] !== r.owner.user) {
       // Never act on another user's container, whatever the job says.
       throw new Ds01Error(ErrorCode.NotOwner, `\`${name}\` on ${ctx.hostId} does not belong to ${r.owner.user}, so it was left alone.`);
     }
     const gpus = await gpuRefs(ctx, gpuUuidsOf(found.labels));
-    const started = found.labels[Label.createdAt] ?? found.startedAt;
-    const check = await lostPackages(ctx.engine, name, found.image, found.state === 'running');
+    const owner = ownerEntry(ctx, r.owner);
+    // The engine's start time, not a label: labels are claims.
+    const started = found.startedAt;
+    const check = await lostPackages(ctx.engine, name, found.image, found.state === 'running', userIds(owner), containerLimits(ctx, limitsFor(ctx, owner)));
     if (r.confirmFirst && check.lost.length > 0) {
       await ctx.events.publish(
         { type: 'retire.confirm', requestId: r.requestId, host: ctx.hostId, owner: r.owner, project: r.project, reply: r.reply, at: nowIso(), container: name, lostPackages: check.lost },

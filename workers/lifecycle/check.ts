@@ -1,14 +1,12 @@
-import { stat } from 'node:fs/promises';
-import path from 'node:path';
 import { findUserByName, type UserEntry } from '../../src/config/ds01-config.js';
 import { RedisKey } from '../../src/contract/queues.js';
-import { Label } from '../../src/ds01/naming.js';
 import type { UserLimits } from '../../src/limits/resource-limits.js';
 import type { WorkerContext } from '../context.js';
 import { limitsFor, nowIso } from '../context.js';
 import { isHighDemand } from '../gpu/allocator.js';
 import { holdersOf, readContainers, type ContainerState } from '../host/host-state.js';
 import { retireContainer } from '../jobs/retire.js';
+import { userIds } from '../user-fs/as-user.js';
 import { nextWarning, type LimitKind } from './warnings.js';
 
 /**
@@ -18,10 +16,13 @@ import { nextWarning, type LimitKind } from './warnings.js';
  *    period); warned at 80 % and 95 % of idle_timeout_h, retired at 100 %. The timeout is cut by
  *    high_demand_idle_reduction while the host's GPUs are in high demand.
  *  - runtime: warned at 75 % and 90 % of max_runtime_h, retired at 100 %.
- *  - keep-alive (`/ds01 keepalive`, or `/workspace/.keep-alive` younger than
- *    keepalive_max_duration_h) postpones both; `ds01.protected=true` exempts the container.
+ *  - keep-alive (`/ds01 keepalive`, or a regular file `/workspace/.keep-alive` whose mtime is
+ *    in the past and younger than keepalive_max_duration_h, read inside the container as its
+ *    owner, as DS01 does) postpones idle retirement only; the longest run is never extended.
+ *    `ds01.protected=true` exempts the container.
  *  - a container stopped outside the bot is removed after container_hold_after_stop_h.
- * Only containers of users in the bot's config are enforced here.
+ * Only containers that belong to a user in the bot's config by DS01's naming (`<project>._.<uid>`)
+ * are enforced here, and a retirement acts on the very container that was judged (by engine id).
  */
 export interface LifecycleSummary {
   checked: number;
@@ -51,12 +52,12 @@ export async function lifecycleCheck(ctx: WorkerContext, now: number): Promise<L
   const samples = new Map(
     await Promise.all(
       containers
-        .filter((c) => c.state === 'running' && !c.protected && findUserByName(ctx.config, c.user))
+        .filter((c) => c.state === 'running' && !c.protected && c.owner)
         .map(async (c) => [c.name, await ctx.engine.cpuSample(c.name).catch(() => null)] as const),
     ),
   );
   for (const c of containers) {
-    const owner = findUserByName(ctx.config, c.user);
+    const owner = c.owner ? findUserByName(ctx.config, c.owner) : undefined;
     if (!owner) continue;
     try {
       const limits = limitsFor(ctx, owner);
@@ -94,6 +95,7 @@ async function checkContainer(
       requestedBy: 'ds01',
       reply: null,
       relaunch: false,
+      containerId: c.id,
     });
     await ctx.redis.del(RedisKey.lifecycle(ctx.hostId, c.name));
     return 'retired' as const;
@@ -139,13 +141,16 @@ async function checkContainer(
   const idleCount = idleNow ? Number(update.idleCount) : 0;
   const warned = new Set((state.warned ?? '').split(',').filter(Boolean));
 
-  const keptAlive = await keepAliveUntil(ctx, c, limits, now);
+  // Looked up only when an idle warning or retirement is due (it costs an exec in the container).
+  let kept: Promise<boolean> | null = null;
+  const keptAlive = () => (kept ??= keepAliveCovers(ctx, c, owner, limits, now));
   let outcome: Outcome = 'ok';
 
   const consider = async (limit: LimitKind, fraction: number, deadline: number, tag: string): Promise<Outcome | null> => {
-    if (fraction >= 1) return keptAlive ? 'ok' : retireFor(limit);
+    // A keep-alive postpones idle retirement only; the longest run is never extended.
+    if (fraction >= 1) return limit === 'idle' && (await keptAlive()) ? 'ok' : retireFor(limit);
     const pct = nextWarning(limit, fraction, warned, tag);
-    if (pct === null || keptAlive) return null;
+    if (pct === null || (limit === 'idle' && (await keptAlive()))) return null;
     for (const p of limit === 'idle' ? [80, 95] : [75, 90]) if (p <= pct) warned.add(`${limit}:${p}@${tag}`);
     await ctx.events.publish(
       {
@@ -187,17 +192,23 @@ async function checkContainer(
   return outcome;
 }
 
-/** Whether a keep-alive covers `now`: one set from Slack, or DS01's `/workspace/.keep-alive` file. */
-async function keepAliveUntil(ctx: WorkerContext, c: ContainerState, limits: UserLimits, now: number): Promise<boolean> {
+/**
+ * Whether a keep-alive covers `now`: one set from Slack, or DS01's `/workspace/.keep-alive` file.
+ * The file is looked at inside the container, as its owner (the worker never follows a path into a
+ * user's tree), and counts only when it is a regular file with an mtime that is not in the future
+ * and no older than keepalive_max_duration_h (24 h when the limits file gives none).
+ */
+async function keepAliveCovers(ctx: WorkerContext, c: ContainerState, owner: UserEntry, limits: UserLimits, now: number): Promise<boolean> {
   const until = await ctx.redis.get(RedisKey.keepalive(ctx.hostId, c.name));
   if (until && Date.parse(until) > now) return true;
-  const mount = c.labels[Label.workMount];
-  if (!mount) return false;
-  try {
-    const st = await stat(path.join(mount, '.keep-alive'));
-    const maxH = limits.policies.keepaliveMaxDurationH;
-    return maxH === null || now - st.mtimeMs < maxH * 3600_000 * ctx.timeScale;
-  } catch {
-    return false;
-  }
+  const r = await ctx.engine.exec(c.name, ['stat', '-c', '%Y %F', '/workspace/.keep-alive'], userIds(owner), 10_000).catch(() => null);
+  if (!r || r.exitCode !== 0) return false;
+  const line = r.stdout.slice(0, 200).trim();
+  const space = line.indexOf(' ');
+  const mtimeMs = Number(line.slice(0, space)) * 1000;
+  const kind = line.slice(space + 1);
+  if (!Number.isFinite(mtimeMs) || (kind !== 'regular file' && kind !== 'regular empty file')) return false;
+  if (mtimeMs > Date.now() + 60_000) return false; // in the future: not a real touch
+  const maxH = limits.policies.keepaliveMaxDurationH ?? 24;
+  return now - mtimeMs < maxH * 3600_000 * ctx.timeScale;
 }

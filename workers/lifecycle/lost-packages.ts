@@ -1,4 +1,4 @@
-import type { DockerEngine } from '../docker/engine.js';
+import type { DockerEngine, ResourceSpec, RunAs } from '../docker/engine.js';
 
 /**
  * Which pip packages live only in a container — installed (or changed) after it was created from
@@ -34,14 +34,25 @@ export function diffPackages(container: PipList, image: PipList): string[] {
 
 export type LostPackages = { lost: string[]; unknown: null } | { lost: []; unknown: string };
 
-export async function lostPackages(engine: DockerEngine, container: string, image: string, running: boolean): Promise<LostPackages> {
+/**
+ * Both commands run as the owner: inside their container (where pip's user site holds what they
+ * installed) and in a throwaway container of the image, hardened and limited like theirs.
+ */
+export async function lostPackages(
+  engine: DockerEngine,
+  container: string,
+  image: string,
+  running: boolean,
+  runAs: RunAs,
+  limits: ResourceSpec,
+): Promise<LostPackages> {
   if (!running) return { lost: [], unknown: 'the container was not running, so its packages could not be listed' };
   const cmd = ['pip', 'list', '--format=json', '--disable-pip-version-check'];
   try {
-    const inside = await engine.exec(container, cmd);
+    const inside = await engine.exec(container, cmd, runAs);
     const mine = inside.exitCode === 0 ? parsePipList(inside.stdout) : null;
     if (!mine) return { lost: [], unknown: 'pip is not available in the container, so its packages could not be listed' };
-    const base = await engine.runOnce(image, cmd);
+    const base = await engine.runOnce(image, cmd, runAs, limits);
     const theirs = base.exitCode === 0 ? parsePipList(base.stdout) : null;
     if (!theirs) return { lost: [], unknown: `the image ${image} could not be checked, so I can't tell which packages were only in the container` };
     return { lost: diffPackages(mine, theirs), unknown: null };
