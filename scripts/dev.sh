@@ -37,6 +37,8 @@ RUN pip install --no-cache-dir numpy==1.26.4
 
 WORKDIR /workspace
 DOCKERFILE
+  # The worker checks that a project folder belongs to its user, as on a real host.
+  if [ "$(id -u)" = 0 ]; then chown -R 1001:1001 "$demo/home/alice"; fi
   export DS01_CONFIG="$demo/config.yaml"
   echo "[dev] demo config: $DS01_CONFIG (user alice, project demo)" >&2
 fi
@@ -47,6 +49,11 @@ export DS01_HOST_ID=${DS01_HOST_ID:-$(hostname | tr -c 'A-Za-z0-9_.\n-' '-')}
 echo "[dev] worker: host $DS01_HOST_ID, GPUs $DS01_GPUS, Docker $DOCKER_HOST; Redis $REDIS_URL" >&2
 
 mkdir -p "$DS01_RUN_DIR"
+# Bot and worker sign their jobs and events with a shared secret; a local one is made once.
+if [ -z "${DS01_JOB_SECRET:-}" ] && [ -z "${DS01_JOB_SECRET_FILE:-}" ]; then
+  [ -s "$DS01_RUN_DIR/job-secret" ] || (umask 077; od -An -tx1 -N32 /dev/urandom | tr -d ' \n' > "$DS01_RUN_DIR/job-secret")
+  export DS01_JOB_SECRET_FILE="$DS01_RUN_DIR/job-secret"
+fi
 npx tsx workers/main.ts >"$DS01_RUN_DIR/worker.log" 2>&1 &
 worker=$!
 trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null' EXIT

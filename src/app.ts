@@ -28,6 +28,7 @@ export async function startBot(opts: {
   config: Ds01Config;
   limits: ResourceLimits;
   userOverrides?: UserOverrides;
+  jobSecret: string;
   log: Logger;
 }): Promise<RunningBot> {
   const { env, transport, log } = opts;
@@ -38,7 +39,8 @@ export async function startBot(opts: {
     limits: opts.limits,
     ...(opts.userOverrides ? { userOverrides: opts.userOverrides } : {}),
     redis,
-    jobs: new JobsClient(redis),
+    jobSecret: opts.jobSecret,
+    jobs: new JobsClient(redis, opts.jobSecret),
     hosts: new HostRegistry(redis),
     log,
   };

@@ -13,7 +13,7 @@ import { createLogger } from './shared/logger.js';
  */
 async function main(): Promise<void> {
   const log = createLogger('ds01-bot');
-  const { env, config, limits, userOverrides } = loadStartup(log, () => loadBotEnv());
+  const { env, jobSecret, config, limits, userOverrides } = loadStartup(log, () => loadBotEnv());
   const mode = slackMode(env);
   let bot: RunningBot;
   let sim: SlackSimulator | undefined;
@@ -28,6 +28,7 @@ async function main(): Promise<void> {
       config,
       limits,
       ...(userOverrides ? { userOverrides } : {}),
+      jobSecret,
       log,
     });
     startLocalConsole({ sim, port: env.PORT, signingSecret, config, missing: mode.missing });
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
       config,
       limits,
       ...(userOverrides ? { userOverrides } : {}),
+      jobSecret,
       log,
     });
   }

@@ -21,6 +21,8 @@ export interface WorkerContext {
   engine: DockerEngine;
   gpus: GpuInventory;
   redis: Redis;
+  /** Shared with the bot: jobs are verified and events signed with it. */
+  jobSecret: string;
   events: EventPublisher;
   log: Logger;
   metrics: WorkerMetrics;

@@ -2,6 +2,7 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { loadStartup } from '../src/config/startup.js';
 import { hostQueueName, RedisKey } from '../src/contract/queues.js';
+import { sign } from '../src/contract/signing.js';
 import { createLogger } from '../src/shared/logger.js';
 import type { WorkerContext } from './context.js';
 import { DockerEngine } from './docker/engine.js';
@@ -16,7 +17,7 @@ import { WorkerMetrics } from './metrics.js';
 /** `npm run worker`: one per GPU host. Consumes this host's queue and reports back to the bot. */
 async function main(): Promise<void> {
   const log = createLogger('ds01-worker');
-  const { env, config, limits, userOverrides } = loadStartup(log, () => loadWorkerEnv());
+  const { env, jobSecret, config, limits, userOverrides } = loadStartup(log, () => loadWorkerEnv());
   const hostId = env.DS01_HOST_ID;
   const connection = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
   const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
         })
       : new NvidiaSmiInventory();
   const engine = new DockerEngine(env.DOCKER_HOST, hostId);
-  const events = new EventPublisher(redis);
+  const events = new EventPublisher(redis, jobSecret);
   const capacity = hostCapacity();
   const metrics = new WorkerMetrics(hostId);
   const metricsServer = env.DS01_METRICS_PORT ? metrics.serve(env.DS01_METRICS_PORT) : undefined;
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
     engine,
     gpus,
     redis,
+    jobSecret,
     events,
     log,
     metrics,
@@ -65,7 +67,7 @@ async function main(): Promise<void> {
   const queueName = hostQueueName(hostId);
   const queue = new Queue(queueName, { connection: redis });
   // Idle, runtime and hold-after-stop checks, on BullMQ's scheduler (one per host, survives restarts).
-  await queue.upsertJobScheduler('lifecycle', { every: env.DS01_CHECK_INTERVAL_S * 1000 }, { name: 'lifecycle', data: { kind: 'lifecycle' }, opts: { removeOnComplete: true, removeOnFail: 50 } });
+  await queue.upsertJobScheduler('lifecycle', { every: env.DS01_CHECK_INTERVAL_S * 1000 }, { name: 'lifecycle', data: sign(jobSecret, { kind: 'lifecycle' }), opts: { removeOnComplete: true, removeOnFail: 50 } });
 
   const worker = new Worker(queueName, createProcessor(ctx), {
     connection,

@@ -2,6 +2,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import { HostJob, type Person, type ReplyTarget } from '../src/contract/jobs.js';
 import { Ds01Error, ErrorCode, userMessageOf } from '../src/shared/errors.js';
 import type { WorkerContext } from './context.js';
+import { verify } from '../src/contract/signing.js';
 import { nowIso } from './context.js';
 import { BuildFailure, build } from './jobs/build.js';
 import { launch } from './jobs/launch.js';
@@ -17,7 +18,13 @@ import { lifecycleCheck } from './lifecycle/check.js';
  */
 export function createProcessor(ctx: WorkerContext) {
   return async (job: Job): Promise<unknown> => {
-    const parsed = HostJob.safeParse(job.data);
+    const payload = verify(ctx.jobSecret, job.data);
+    if (!payload) {
+      ctx.log.error({ jobId: job.id, name: job.name }, 'job is unsigned or its signature does not match; dropped (someone wrote to Redis directly?)');
+      ctx.metrics.jobs.inc({ kind: 'forged', outcome: 'dropped' });
+      throw new UnrecoverableError('job signature missing or wrong');
+    }
+    const parsed = HostJob.safeParse(payload);
     if (!parsed.success) {
       ctx.log.error({ jobId: job.id, issues: parsed.error.issues }, 'job does not match the contract; dropped');
       throw new UnrecoverableError('job payload does not match the contract');

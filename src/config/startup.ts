@@ -1,9 +1,12 @@
 import { loadResourceLimits, loadUserOverrides, type ResourceLimits, type UserOverrides } from '../limits/resource-limits.js';
 import type { Logger } from '../shared/logger.js';
 import { loadDs01Config, type Ds01Config } from './ds01-config.js';
+import { loadJobSecret } from '../contract/signing.js';
 
 export interface Startup<E> {
   env: E;
+  /** The secret jobs and events are signed with (src/contract/signing.ts). */
+  jobSecret: string;
   config: Ds01Config;
   limits: ResourceLimits;
   userOverrides?: UserOverrides;
@@ -16,10 +19,11 @@ export interface Startup<E> {
 export function loadStartup<E extends { DS01_CONFIG: string }>(log: Logger, loadEnv: () => E): Startup<E> {
   try {
     const env = loadEnv();
+    const jobSecret = loadJobSecret();
     const config = loadDs01Config(env.DS01_CONFIG);
     const limits = loadResourceLimits(config.limits_file);
     const userOverrides = config.user_overrides_file ? loadUserOverrides(config.user_overrides_file) : undefined;
-    return { env, config, limits, ...(userOverrides ? { userOverrides } : {}) };
+    return { env, jobSecret, config, limits, ...(userOverrides ? { userOverrides } : {}) };
   } catch (err) {
     log.fatal({ err: (err as Error).message }, 'cannot start: fix the configuration');
     process.exit(2);

@@ -3,6 +3,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { HostJob, type HostJobInput } from '../contract/jobs.js';
 import { hostQueueName } from '../contract/queues.js';
+import { sign } from '../contract/signing.js';
 
 export function newRequestId(): string {
   return `r${Date.now().toString(36)}${randomBytes(5).toString('hex')}`;
@@ -15,7 +16,10 @@ export function newRequestId(): string {
 export class JobsClient {
   private readonly queues = new Map<string, Queue>();
 
-  constructor(private readonly connection: Redis) {}
+  constructor(
+    private readonly connection: Redis,
+    private readonly secret: string,
+  ) {}
 
   private queue(hostId: string): Queue {
     let q = this.queues.get(hostId);
@@ -40,7 +44,7 @@ export class JobsClient {
    */
   async add(hostId: string, job: HostJobInput, jobId: string): Promise<void> {
     const data = HostJob.parse(job);
-    await this.queue(hostId).add(data.kind, data, { jobId });
+    await this.queue(hostId).add(data.kind, sign(this.secret, data), { jobId });
   }
 
   async close(): Promise<void> {

@@ -13,6 +13,8 @@ export interface BotDeps {
   limits: ResourceLimits;
   userOverrides?: UserOverrides;
   redis: Redis;
+  /** Shared with the workers: jobs are signed and events verified with it. */
+  jobSecret: string;
   jobs: JobsClient;
   hosts: HostRegistry;
   log: Logger;

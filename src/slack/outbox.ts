@@ -4,6 +4,7 @@ import type { KnownBlock } from '@slack/types';
 import type { Redis } from 'ioredis';
 import { Ds01Event, type ReplyTarget } from '../contract/jobs.js';
 import { EVENTS_QUEUE, RedisKey } from '../contract/queues.js';
+import { verify } from '../contract/signing.js';
 import type { Logger } from '../shared/logger.js';
 import type { BotDeps } from './deps.js';
 import { launchFailedMessage, launchProgressMessage, launchRunningMessage } from './blocks/launch.js';
@@ -19,7 +20,12 @@ export function startOutbox(deps: BotDeps, client: WebClient, connection: Redis,
   const worker = new Worker(
     EVENTS_QUEUE,
     async (job: Job) => {
-      const parsed = Ds01Event.safeParse(job.data);
+      const payload = verify(deps.jobSecret, job.data);
+      if (!payload) {
+        log.error({ jobId: job.id, name: job.name }, 'event is unsigned or its signature does not match; dropped (someone wrote to Redis directly?)');
+        return;
+      }
+      const parsed = Ds01Event.safeParse(payload);
       if (!parsed.success) {
         log.error({ jobId: job.id, issues: parsed.error.issues }, 'event does not match the contract; dropped');
         return;

@@ -1,6 +1,8 @@
 import { Queue, QueueEvents } from 'bullmq';
 import { hostQueueName } from '../../src/contract/queues.js';
 import { redis } from './services.js';
+import { sign } from '../../src/contract/signing.js';
+import { TEST_JOB_SECRET } from './processes.js';
 
 /**
  * Runs the worker's lifecycle check as of a chosen time, through the real queue: tests step
@@ -22,7 +24,7 @@ export class LifecycleDriver {
 
   /** Runs one check as of `at` and resolves with its summary. */
   async checkAt(at: number): Promise<{ checked: number; warned: number; retired: number }> {
-    const job = await this.queue.add('lifecycle', { kind: 'lifecycle', now: new Date(at).toISOString() }, { removeOnComplete: 100, removeOnFail: 100 });
+    const job = await this.queue.add('lifecycle', sign(TEST_JOB_SECRET, { kind: 'lifecycle', now: new Date(at).toISOString() }), { removeOnComplete: 100, removeOnFail: 100 });
     return (await job.waitUntilFinished(this.events, 60_000)) as { checked: number; warned: number; retired: number };
   }
 

@@ -25,7 +25,12 @@ export async function launch(ctx: WorkerContext, job: LaunchJob): Promise<void> 
   const limits = limitsFor(ctx, user);
   const name = containerName(job.project, job.owner.uid);
   const image = imageName(job.owner.uid, job.project);
-  await requireProject(ctx, job);
+  // A folder that fails the check also takes down what an earlier run of this request made.
+  await requireProject(ctx, job).catch(async (err: unknown) => {
+    const made = await ctx.engine.findContainer(name);
+    if (made && made.labels[Label.requestId] === job.requestId) await removeAnd(ctx, name)(err);
+    throw err;
+  });
   const runAs = userIds(user);
   let built = false;
 
@@ -51,6 +56,9 @@ export async function launch(ctx: WorkerContext, job: LaunchJob): Promise<void> 
   const existing = await ctx.engine.findContainer(name);
   if (existing?.state === 'running') {
     const ours = existing.labels[Label.requestId] === job.requestId;
+    // A re-run that finds this request's container running: an earlier run may have died before
+    // checking its mount, so check now.
+    if (ours) await ensureWorkspace(ctx, name, runAs, await requireProject(ctx, job).catch(removeAnd(ctx, name)), job.project);
     await running(refs((existing.labels[Label.gpuUuids] ?? '').split(',').filter(Boolean), await slotsByUuid()), !ours);
     return;
   }
@@ -137,24 +145,40 @@ export async function launch(ctx: WorkerContext, job: LaunchJob): Promise<void> 
   }, { busyMessage: 'The GPU allocator on this host is busy; your launch will be retried.' });
 
   crashPoint('launch:after-create');
-  // 4. Start (a no-op when an earlier run already did).
+  // 4. Start (a no-op when an earlier run already did), then make sure what got mounted is the
+  //    verified folder.
   await progress('starting');
+  if (!verified) verified = await requireProject(ctx, job).catch(removeAnd(ctx, name));
   await ctx.engine.start(name);
-  // The folder mounted at /workspace must be the one verified: a folder swapped for a link between
-  // the check and the mount would show up here, and the container goes before anyone uses it.
-  const expected = verified ?? (await requireProject(ctx, job));
-  if (!(await workspaceMatches(ctx, name, runAs, expected))) {
-    await ctx.engine.remove(name);
-    await ctx.refreshHost();
-    throw new Ds01Error(
-      ErrorCode.BadInput,
-      `Your project folder \`${job.project}\` changed while the container was being started, so I removed the container again. Make sure it is a real folder (not a link) and launch again.`,
-    );
-  }
+  await ensureWorkspace(ctx, name, runAs, verified, job.project);
   ctx.log.info({ container: name, gpus: uuids, requestId: job.requestId }, 'container running');
   await running(refs(uuids, await slotsByUuid()), false);
 }
 
+
+/** For a `.catch`: removes the half-made container, then fails with the same error. */
+function removeAnd(ctx: WorkerContext, name: string) {
+  return async (err: unknown): Promise<never> => {
+    await ctx.engine.remove(name);
+    await ctx.refreshHost();
+    throw err;
+  };
+}
+
+/**
+ * The folder mounted at /workspace must be the one verified: a folder swapped for a link between
+ * the check and the mount shows up here, and the container goes before anyone uses it.
+ */
+async function ensureWorkspace(ctx: WorkerContext, name: string, runAs: UserIds, verified: VerifiedProject, project: string): Promise<void> {
+  if (await workspaceMatches(ctx, name, runAs, verified)) return;
+  ctx.log.warn({ container: name, expected: verified.dir }, 'the mounted workspace is not the verified folder; container removed');
+  await removeAnd(ctx, name)(
+    new Ds01Error(
+      ErrorCode.BadInput,
+      `Your project folder \`${project}\` changed while the container was being started, so I removed the container again. Make sure it is a real folder (not a link) and launch again.`,
+    ),
+  );
+}
 
 /**
  * Whether the container's /workspace is the verified folder (same device and inode). Read through

@@ -60,6 +60,9 @@ export async function packBuildContext(
     throw new Ds01Error(ErrorCode.NoDockerfile, 'Your project has no Dockerfile that is a regular file, so there is no image to build. Add one (`project init` writes a starter) and try again.');
   }
   let excludes: string[] = [];
+  if (type.get('.dockerignore') === 'o') {
+    throw new Ds01Error(ErrorCode.BadInput, '`.dockerignore` in your project is not a regular file (a pipe or a device?), so I did not build. Replace it with a plain text file and try again.');
+  }
   if (type.has('.dockerignore')) {
     const read = await asUser(ids, { op: 'read', root: dir, names: ['.dockerignore'], maxBytes: MAX_DOCKERIGNORE });
     const r = read.read?.['.dockerignore'];
@@ -68,7 +71,8 @@ export async function packBuildContext(
     }
     excludes = plainExcludes(Buffer.from(r.content, 'base64').toString('utf8')) ?? [];
   }
-  const names = ['Dockerfile', ...entries.filter((e) => e.p !== 'Dockerfile' && !excluded(e.p, excludes)).map((e) => e.p)];
+  // Pipes, sockets and devices are left out of the context (tar would only record them anyway).
+  const names = ['Dockerfile', ...entries.filter((e) => e.t !== 'o' && e.p !== 'Dockerfile' && !excluded(e.p, excludes)).map((e) => e.p)];
 
   // GNU tar as the user, exactly the listed names (no recursion), NUL-separated so any name is safe.
   const tar = spawn('tar', ['--null', '--no-recursion', '-C', dir, '-cf', '-', '-T', '-'], { ...spawnAs(ids), stdio: ['pipe', 'pipe', 'pipe'] });
@@ -81,11 +85,23 @@ export async function packBuildContext(
   const filter = tarExtract();
   const packed = tarPack();
   const out = new PassThrough();
-  let checked = false;
+  let settle!: { ok: () => void; fail: (err: unknown) => void };
+  const dockerfileChecked = new Promise<void>((ok, fail) => (settle = { ok, fail }));
+  const abort = (err: unknown) => {
+    tar.kill('SIGKILL');
+    settle.fail(err);
+    packed.destroy();
+    out.destroy(err as Error);
+  };
+  // Failures reach the caller through `dockerfileChecked` or the cut-short stream; none of these
+  // streams may throw an unhandled 'error' into the worker.
+  packed.on('error', () => undefined);
+  out.on('error', () => undefined);
+  let first = true;
   filter.on('entry', (header, stream, next) => {
-    if (!checked) {
+    if (first) {
       // The first entry must be the Dockerfile, a regular file: read it whole, check, then pass it on.
-      checked = true;
+      first = false;
       const parts: Buffer[] = [];
       let size = 0;
       stream.on('data', (b: unknown) => {
@@ -94,15 +110,14 @@ export async function packBuildContext(
         if (size <= MAX_DOCKERFILE) parts.push(b);
       });
       stream.on('end', () => {
-        const content = Buffer.concat(parts);
-        const fail = (err: unknown) => {
-          tar.kill('SIGKILL');
-          out.destroy(err as Error);
-        };
         if (header.name !== 'Dockerfile' || header.type !== 'file' || size > MAX_DOCKERFILE) {
-          return fail(new Ds01Error(ErrorCode.BadInput, 'Your Dockerfile changed while the image was being prepared (or is larger than 1 MB), so I did not build. Try again.'));
+          return abort(new Ds01Error(ErrorCode.BadInput, 'Your Dockerfile changed while the image was being prepared (or is larger than 1 MB), so I did not build. Try again.'));
         }
-        checkDockerfile(content.toString('latin1')).then(() => packed.entry(header, content, next), fail);
+        const content = Buffer.concat(parts);
+        checkDockerfile(content.toString('latin1')).then(() => {
+          settle.ok();
+          packed.entry(header, content, next);
+        }, abort);
       });
       return;
     }
@@ -113,10 +128,15 @@ export async function packBuildContext(
       stream.on('end', next);
     }
   });
-  filter.on('finish', () => packed.finalize());
-  filter.on('error', (err) => out.destroy(err));
-  tar.on('error', (err) => out.destroy(err));
+  filter.on('finish', () => {
+    if (first) abort(new Ds01Error(ErrorCode.NoDockerfile, 'Your project has no Dockerfile I could read, so there is no image to build.'));
+    packed.finalize();
+  });
+  filter.on('error', abort);
+  tar.on('error', abort);
   tar.stdout!.pipe(filter);
   packed.pipe(out);
+  // Nothing reaches the engine before the Dockerfile it will build from has passed the check.
+  await dockerfileChecked;
   return out;
 }

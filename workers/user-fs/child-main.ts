@@ -23,7 +23,7 @@ export type ReadResult =
   | { status: 'missing' | 'outside' | 'dangling' | 'not_regular' | 'too_large' };
 
 export type ChildResponse =
-  | { ok: true; read?: Record<string, ReadResult>; list?: Array<{ p: string; t: 'f' | 'd' | 'l' }>; truncated?: boolean }
+  | { ok: true; read?: Record<string, ReadResult>; list?: Array<{ p: string; t: 'f' | 'd' | 'l' | 'o' }>; truncated?: boolean }
   | { ok: false; error: string; code?: string };
 
 export async function childMain(): Promise<void> {
@@ -125,16 +125,15 @@ export async function childMain(): Promise<void> {
       return void out({ ok: true });
     }
     if (req.op === 'list') {
-      // Depth-first without following links; FIFOs, sockets and devices are left out.
-      const list: Array<{ p: string; t: 'f' | 'd' | 'l' }> = [];
+      // Depth-first without following links; FIFOs, sockets and devices are listed as 'o' (other).
+      const list: Array<{ p: string; t: 'f' | 'd' | 'l' | 'o' }> = [];
       const stack = [''];
       while (stack.length) {
         const rel = stack.pop()!;
         const entries = await fsp.readdir(pathMod.join(root, rel), { withFileTypes: true }).catch(() => []);
         for (const e of entries) {
           const p = rel ? `${rel}/${e.name}` : e.name;
-          const t = e.isFile() ? 'f' : e.isDirectory() ? 'd' : e.isSymbolicLink() ? 'l' : null;
-          if (!t) continue;
+          const t = e.isFile() ? 'f' : e.isDirectory() ? 'd' : e.isSymbolicLink() ? 'l' : 'o';
           if (list.length >= req.maxEntries) return void out({ ok: true, list, truncated: true });
           list.push({ p, t });
           if (t === 'd') stack.push(p);
