@@ -34,12 +34,20 @@ export interface Ds01Config extends Omit<z.infer<typeof Ds01ConfigSchema>, 'limi
   baseDir: string;
 }
 
+/** Largest config file read: a few hundred users fit in well under this. */
+export const MAX_CONFIG_CHARS = 1_000_000;
+
 export function parseDs01Config(text: string, baseDir: string, source = 'config'): Ds01Config {
+  if (text.length > MAX_CONFIG_CHARS) {
+    throw new Ds01Error(ErrorCode.Config, `${source} is larger than ${MAX_CONFIG_CHARS / 1_000_000} MB, too large to be a DS01 bot config; check that DS01_CONFIG names the right file.`);
+  }
   let raw: unknown;
   try {
+    // yaml's default maxAliasCount (100) already refuses "billion laughs" alias bombs.
     raw = parseYaml(text);
   } catch (err) {
-    throw new Ds01Error(ErrorCode.Config, `${source} is not valid YAML: ${(err as Error).message}`, { cause: err });
+    // The parser's message quotes the offending line; keep the sentence short.
+    throw new Ds01Error(ErrorCode.Config, `${source} is not valid YAML: ${(err as Error).message.slice(0, 300)}`, { cause: err });
   }
   const result = Ds01ConfigSchema.safeParse(raw);
   if (!result.success) {

@@ -26,6 +26,7 @@ import {
   type PackageField,
 } from '../../src/images/package-spec.js';
 import {
+  assertDockerfileSize,
   finalStageFirstLine,
   finalStageStart,
   instructionAtLine,
@@ -85,6 +86,8 @@ export function usesRequirementsTxt(dockerfile: string): boolean {
 }
 
 export function planImageEdit(input: ImageEditInput): ImageEditPlan {
+  // Sizes first: everything below is linear, and this bounds how much work "linear" is.
+  assertDockerfileSize(input.dockerfile);
   // Defence in depth: the bot validates the modal, but this is the last stop before a Dockerfile.
   assertValidated('python', input.python);
   assertValidated('system', input.system);

@@ -65,13 +65,27 @@ function project(value: string | undefined, sub: Subcommand): string | ParseResu
   return r.data;
 }
 
+/** The first `'-…'` or `'--…'` quoted in node:util's parseArgs error message, if any. */
+function quotedOption(message: string): string | null {
+  const open = message.indexOf("'-");
+  if (open === -1) return null;
+  const close = message.indexOf("'", open + 1);
+  return close === -1 ? null : message.slice(open + 1, close);
+}
+
+/** Longest slash-command text read (Slack's own limit for a slash command's text is lower still). */
+export const MAX_COMMAND_CHARS = 2000;
+
 export function parseCommand(text: string): ParseResult {
-  if (text.length > 2000) return fail('That command is too long for me to read.');
+  if (text.length > MAX_COMMAND_CHARS) {
+    return fail(`That command is longer than ${MAX_COMMAND_CHARS} characters, too long for me to read. Please shorten it.`);
+  }
   // Slack turns quotes into “smart quotes” on some clients; treat them as plain quotes.
   const normalised = text.replace(/[\u201c\u201d]/g, '"').replace(/[\u2018\u2019]/g, "'").trim();
   if (normalised === '') return { ok: true, command: { sub: 'help' } };
   // A help question is free text ("why didn't my build work?"): keep it as typed, quotes and all.
-  const helpMatch = /^help(?:\s+([\s\S]*))?$/i.exec(normalised);
+  // One whitespace character, then the rest: `\s+([\s\S]*)` could split a run of spaces many ways.
+  const helpMatch = /^help(?:\s([\s\S]*))?$/i.exec(normalised);
   if (helpMatch) {
     const question = (helpMatch[1] ?? '').trim();
     return { ok: true, command: question ? { sub: 'help', question } : { sub: 'help' } };
@@ -92,8 +106,8 @@ export function parseCommand(text: string): ParseResult {
   try {
     parsed = parseArgs({ args: rest, options: OPTIONS[s], allowPositionals: true, strict: true });
   } catch (err) {
-    const m = /'(-{1,2}[^']*)'/.exec((err as Error).message);
-    return fail(`${m ? `The option \`${m[1]}\` doesn't work here` : 'I could not read the options'}. Usage: ${USAGE[s]}`);
+    const option = quotedOption((err as Error).message);
+    return fail(`${option ? `The option \`${option.slice(0, 40)}\` doesn't work here` : 'I could not read the options'}. Usage: ${USAGE[s]}`);
   }
   const { values, positionals } = parsed as { values: Record<string, string | boolean | undefined>; positionals: string[] };
   const maxPositionals = s === 'keepalive' ? 2 : ['status', 'gpus', 'limits'].includes(s) ? 0 : 1;
