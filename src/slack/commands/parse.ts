@@ -12,9 +12,17 @@ import { ProjectName } from '../../ds01/naming.js';
 export const SUBCOMMANDS = ['launch', 'retire', 'image-update', 'status', 'gpus', 'limits', 'keepalive', 'help'] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 
-const Hours = z.coerce.number({ message: 'hours must be a number' }).positive('hours must be more than 0').max(168, 'at most 168 hours (a week)');
-const GpuCount = z.coerce.number({ message: '--gpus takes a number' }).int('--gpus takes a whole number').min(1, '--gpus is at least 1').max(16, '--gpus is at most 16');
-const UserName = z.string().regex(/^[a-z_][a-z0-9._-]{0,31}$/, '--user takes a DS01 user name like alice');
+// Messages are whole sentences' openings: the reply adds `. Usage: ...` after them.
+const Hours = z.coerce.number({ message: 'The hours must be a number' }).positive('The hours must be more than 0').max(168, 'Keep-alive is at most 168 hours (a week)');
+const GpuCount = z.coerce
+  .number({ message: '`--gpus` takes a number' })
+  .int('`--gpus` takes a whole number')
+  .min(1, '`--gpus` is at least 1')
+  .max(16, '`--gpus` is at most 16');
+const UserName = z
+  .string()
+  .max(32, { message: '`--user` takes a DS01 user name like `alice`', abort: true })
+  .regex(/^[a-z_][a-z0-9._-]{0,31}$/, '`--user` takes a DS01 user name like `alice`');
 
 export type Command =
   | { sub: 'launch'; project: string; gpus: number; rebuild: boolean }
@@ -133,7 +141,7 @@ export function parseCommand(text: string): ParseResult {
       if (typeof p !== 'string') return p;
       if (values.user !== undefined) {
         const u = UserName.safeParse(values.user);
-        if (!u.success) return fail(u.error.issues[0]!.message);
+        if (!u.success) return fail(`${u.error.issues[0]!.message}.`);
         return { ok: true, command: { sub: 'retire', project: p, user: u.data, force: values.force === true } };
       }
       return { ok: true, command: { sub: 'retire', project: p, force: values.force === true } };
