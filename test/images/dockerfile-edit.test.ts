@@ -466,6 +466,17 @@ describe('hostile files in the project folder', () => {
     }
   });
 
+  it('refuses to add lines after a heredoc that is never closed, or after a trailing backslash', () => {
+    // Found by the property tests: a block appended at the end landed inside the heredoc's text,
+    // or joined the dangling instruction, and the next edit added it again.
+    const open = userError(() => plan({ dockerfile: 'FROM python:3.11\nRUN <<EOF\npip install x\n', system: ['git'] }));
+    expect(open.userMessage).toMatch(/heredoc .* never closed.*Nothing was changed/);
+    const dangling = userError(() => plan({ dockerfile: 'FROM python:3.11\nRUN echo hi \\\n', python: ['einops'] }));
+    expect(dangling.userMessage).toMatch(/ends with `\\`.*nothing was changed/);
+    // With a USER line the block goes before it, so the trailing backslash does not matter.
+    expect(plan({ dockerfile: 'FROM python:3.11\nUSER app\nRUN echo hi \\\n', python: ['einops'] }).added.python).toEqual(['einops']);
+  });
+
   it('still reads parser directives at the top, with spaces around `=`', () => {
     expect(() => plan({ dockerfile: '#  escape = `\nFROM x\n', python: ['einops'] })).toThrow(Ds01Error);
     expect(plan({ dockerfile: '# syntax=docker/dockerfile:1\n# escape=\\\nFROM x\n', python: ['einops'] }).added.python).toEqual(['einops']);

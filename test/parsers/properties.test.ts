@@ -188,6 +188,9 @@ describe('properties: Dockerfile and requirements.txt edits', () => {
           const accounted = [...plan!.added.python, ...plan!.alreadyPresent.python, ...plan!.replaced.python.map((r) => r.to)];
           expect(accounted, spec).toContain(spec);
         }
+        // The same edit applied to its own result changes nothing.
+        const again = planImageEdit({ dockerfile: plan!.dockerfile, requirementsTxt: plan!.requirementsTxt, python, system });
+        expect(again.changed, input).toBe(false);
       }),
       { numRuns: 200 },
     );

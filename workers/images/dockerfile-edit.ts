@@ -93,6 +93,14 @@ export function planImageEdit(input: ImageEditInput): ImageEditPlan {
   assertValidated('system', input.system);
 
   const df = parseDockerfile(input.dockerfile);
+  if (df.unterminatedHeredoc && (input.python.length > 0 || input.system.length > 0)) {
+    // Lines added at the end would land inside the heredoc's text, not after it.
+    throw new Ds01Error(
+      ErrorCode.BadInput,
+      'Your Dockerfile has a heredoc (such as `<<EOF`) that is never closed by its end word, so I cannot tell where to add packages. Nothing was changed: please close it (or add the packages by hand) and rebuild.',
+      { detail: 'unterminated heredoc' },
+    );
+  }
   const pips = findPipInstalls(df);
   const apts = findAptInstalls(df);
   const pythonTarget = usesContextRequirementsTxt(df, pips) ? 'requirements.txt' : 'dockerfile';
@@ -192,6 +200,13 @@ export function planImageEdit(input: ImageEditInput): ImageEditPlan {
   }
   if (newPipBlockLine >= 0) edits.push(insertBlock(df, newPipBlockLine, [markedPipBlock(pyToAdd)], true, 1));
 
+  if (df.danglingContinuation && edits.some((e) => e.start === input.dockerfile.length && e.text !== '')) {
+    throw new Ds01Error(
+      ErrorCode.BadInput,
+      'The last line of your Dockerfile ends with `\\`, which would join it to anything added after it, so nothing was changed. Please remove that trailing `\\` (or add the packages by hand) and rebuild.',
+      { detail: 'dangling continuation at end of file' },
+    );
+  }
   const dockerfile = applyEdits(input.dockerfile, edits);
   const reqAdditions = pythonTarget === 'requirements.txt' ? pyToAdd : [];
   const requirementsTxt =

@@ -70,6 +70,10 @@ export interface ParsedDockerfile {
   instructions: Instruction[];
   /** What each physical line is, outside of instructions ('instruction' covers continuations). */
   lineKinds: LineKind[];
+  /** A heredoc runs to the end of the file without its terminator word: nothing can be added after it. */
+  unterminatedHeredoc: boolean;
+  /** The last instruction ends with a `\` continuation: a line added at the end would join it. */
+  danglingContinuation: boolean;
 }
 
 export function splitLines(text: string): PhysicalLine[] {
@@ -190,6 +194,8 @@ export function parseDockerfile(text: string): ParsedDockerfile {
   assertDefaultEscape(lines);
   const lineKinds: LineKind[] = [];
   const instructions: Instruction[] = [];
+  let unterminatedHeredoc = false;
+  let danglingContinuation = false;
 
   let i = 0;
   while (i < lines.length) {
@@ -216,6 +222,7 @@ export function parseDockerfile(text: string): ParsedDockerfile {
       contentLines.push(last);
       continues = continuationAt(lines[last]!.text) !== -1;
     }
+    if (continues) danglingContinuation = true;
 
     const instruction = readInstruction(text, lines, contentLines);
     instruction.firstLine = first;
@@ -226,11 +233,13 @@ export function parseDockerfile(text: string): ParsedDockerfile {
       for (const { stripTabs, word } of heredocsIn(logical)) {
         instruction.opaque = true;
         instruction.tokens = [];
-        while (last + 1 < lines.length) {
+        let closed = false;
+        while (!closed && last + 1 < lines.length) {
           last += 1;
           const body = lines[last]!.text;
-          if ((stripTabs ? dropLeadingTabs(body) : body) === word) break;
+          closed = (stripTabs ? dropLeadingTabs(body) : body) === word;
         }
+        if (!closed) unterminatedHeredoc = true;
       }
     }
 
@@ -240,7 +249,7 @@ export function parseDockerfile(text: string): ParsedDockerfile {
     i = last + 1;
   }
 
-  return { text, eol: detectEol(text), lines, instructions, lineKinds };
+  return { text, eol: detectEol(text), lines, instructions, lineKinds, unterminatedHeredoc, danglingContinuation };
 }
 
 function readInstruction(text: string, lines: PhysicalLine[], contentLines: number[]): Instruction {
