@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { benchFaq } from './faq.js';
+import { benchHostile } from './hostile.js';
 import { Harness, messageText } from '../test/support/harness.js';
 import { LifecycleDriver } from '../test/support/lifecycle.js';
 import { ADMIN, ALICE, BOB, World } from '../test/support/services.js';
@@ -26,6 +27,7 @@ async function main(): Promise<void> {
   };
 
   results.faq = await benchFaq();
+  results.hostile_parsers = await benchHostile();
 
   const world = new World();
   for (let i = 0; i < LAUNCHES; i++) world.addProject(ADMIN, `bench${i}`);

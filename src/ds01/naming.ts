@@ -5,12 +5,28 @@ import { z } from 'zod';
  * image `ds01-<uid>/<project>:latest`, container `<project>._.<uid>`, labels in the ds01.* namespace.
  */
 
+/** Longest project name: DS01 folder names are short, and `ds01-<uid>/<project>` must stay well under Docker's 255. */
+export const MAX_PROJECT_NAME = 64;
+
+/**
+ * Docker's reference grammar for one repository path component: lowercase letters and digits in
+ * runs, joined by one `.`, one `_`, two `__`, or any number of `-`. Such a name is also a valid
+ * start of a container name, so `ds01-<uid>/<project>:latest` and `<project>._.<uid>` are both
+ * accepted by the engine, and it can never contain `._.` (DS01's separator) or be `.`/`..`.
+ * Each alternative starts with a different character, so the regex cannot backtrack.
+ */
+const PROJECT_NAME_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+
+export const PROJECT_NAME_RULE =
+  'project names use lowercase letters and digits, may be joined by a single `.` or `_`, a double `__`, or dashes, and start and end with a letter or digit (for example `demo`, `my-model`, `exp_2`)';
+
 /** Project folder names we accept: what Docker allows in an image repository and a container name. */
 export const ProjectName = z
   .string()
-  .min(1, 'a project name is needed')
-  .max(64, 'project names are at most 64 characters')
-  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'project names use lowercase letters, digits, `-` and `_`, and start with a letter or digit');
+  .min(1, { message: 'a project name is needed', abort: true })
+  // `abort`: a name that is too long is refused before the pattern ever looks at it.
+  .max(MAX_PROJECT_NAME, { message: `project names are at most ${MAX_PROJECT_NAME} characters`, abort: true })
+  .regex(PROJECT_NAME_RE, PROJECT_NAME_RULE);
 
 export function imageName(uid: number, project: string): string {
   return `ds01-${uid}/${project}:latest`;

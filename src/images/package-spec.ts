@@ -15,6 +15,8 @@
  *   requirements.txt mostly just works.
  */
 
+import { leadingSpaceTab, stripInlineComment, trimEndChars, trimSpaceTab } from '../shared/text-scan.js';
+
 export type PackageField = 'python' | 'system';
 
 export interface LineError {
@@ -38,16 +40,18 @@ export const PACKAGE_LIMITS = {
   maxFieldLength: 10_000,
 } as const;
 
-// PEP 508 name: letters/digits, with `.`, `_`, `-` allowed inside but not at either end.
-const NAME = '[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?';
-const VERSION_OP = '===|==|!=|<=|>=|~=|<|>';
-const VERSION = '[A-Za-z0-9.*+!_-]+';
-// Whitespace is tolerated only around brackets, commas and operators; it is normalised away.
-const PYTHON_SPEC_RE = new RegExp(
-  `^(${NAME})[ \\t]*(?:\\[[ \\t]*(${NAME}(?:[ \\t]*,[ \\t]*${NAME})*)[ \\t]*\\])?[ \\t]*` +
-    `((?:${VERSION_OP})[ \\t]*${VERSION}(?:[ \\t]*,[ \\t]*(?:${VERSION_OP})[ \\t]*${VERSION})*)?$`,
-);
-const SPECIFIER_RE = new RegExp(`^(${VERSION_OP})[ \\t]*(${VERSION})$`);
+/** Raw characters accepted before trimming: a line is refused before anything else looks at it. */
+const MAX_RAW_SPEC = 1_000;
+/** Characters of a requirement that `packageName` reads: longer names do not exist on PyPI. */
+const MAX_NAME_SCAN = 1_000;
+
+// PEP 508 name: letters/digits, with runs of `.`, `_`, `-` allowed inside but not at either end.
+// Written as alternating runs (not `[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?`) so that every
+// character can be matched in only one way: no backtracking, whatever the input.
+const NAME_RE = /^[A-Za-z0-9]+(?:[._-]+[A-Za-z0-9]+)*$/;
+const NAME_PREFIX_RE = /^[A-Za-z0-9]+(?:[._-]+[A-Za-z0-9]+)*/;
+// One version specifier (`>=1.2`); whitespace after the operator is tolerated and dropped.
+const SPECIFIER_RE = /^(===|==|!=|<=|>=|~=|<|>)[ \t]*([A-Za-z0-9.*+!_-]+)$/;
 
 // Debian policy: lowercase, at least two characters, starting with a letter or digit. A version
 // must start with a digit (upstream version rule), which also keeps `=-o...` out.
@@ -64,7 +68,11 @@ const SYSTEM_GENERIC =
 
 /** Validates and normalises one package line (already trimmed of comments by the caller or not). */
 export function parsePackageSpec(field: PackageField, text: string): PackageSpecResult {
-  const trimmed = trimAsciiSpace(text);
+  // The cap comes first, on the raw text: nothing below then ever sees more than a few hundred characters.
+  if (text.length > MAX_RAW_SPEC) {
+    return { ok: false, reason: `is longer than ${PACKAGE_LIMITS.maxLineLength} characters — package names are never that long.` };
+  }
+  const trimmed = trimSpaceTab(text);
   if (trimmed === '') return { ok: false, reason: 'is empty.' };
   if (trimmed.length > PACKAGE_LIMITS.maxLineLength) {
     return { ok: false, reason: `is longer than ${PACKAGE_LIMITS.maxLineLength} characters — package names are never that long.` };
@@ -94,29 +102,45 @@ function parsePythonSpec(s: string): PackageSpecResult {
   if (s.includes(';')) {
     return { ok: false, reason: 'environment markers and anything after `;` are not allowed. ' + capitalise(PYTHON_GENERIC) };
   }
-  const m = PYTHON_SPEC_RE.exec(s);
-  if (!m) return { ok: false, reason: describeBadChar(s, /[A-Za-z0-9._\-[\],=!<>~*+ \t]/) + PYTHON_GENERIC };
-  const name = m[1] ?? '';
-  const extras = m[2] === undefined ? '' : `[${m[2].split(',').map((e) => trimAsciiSpace(e)).join(',')}]`;
-  const specifiers =
-    m[3] === undefined
-      ? ''
-      : m[3]
-          .split(',')
-          .map((part) => {
-            const sm = SPECIFIER_RE.exec(trimAsciiSpace(part));
-            // The outer regex already matched, so every part has this shape.
-            return sm ? `${sm[1]}${sm[2]}` : trimAsciiSpace(part);
-          })
-          .join(',');
-  return { ok: true, spec: `${name}${extras}${specifiers}` };
+  const spec = readPythonSpec(s);
+  if (spec === null) return { ok: false, reason: describeBadChar(s, /[A-Za-z0-9._\-[\],=!<>~*+ \t]/) + PYTHON_GENERIC };
+  return { ok: true, spec };
+}
+
+/**
+ * `name [extras] specifiers` → the normalised spec (`name[a,b]>=1,<2`), or null when the text is
+ * not that shape. Whitespace is tolerated only around brackets, commas and operators. A scan with
+ * anchored, unambiguous regexes per piece, so the work is linear in the (already capped) length.
+ */
+function readPythonSpec(s: string): string | null {
+  const name = NAME_PREFIX_RE.exec(s)?.[0];
+  if (name === undefined) return null;
+  let rest = trimSpaceTab(s.slice(name.length));
+  let extras = '';
+  if (rest.startsWith('[')) {
+    const close = rest.indexOf(']');
+    if (close === -1) return null;
+    const names = rest.slice(1, close).split(',').map(trimSpaceTab);
+    if (!names.every((e) => NAME_RE.test(e))) return null;
+    extras = `[${names.join(',')}]`;
+    rest = trimSpaceTab(rest.slice(close + 1));
+  }
+  if (rest === '') return `${name}${extras}`;
+  const specifiers: string[] = [];
+  for (const part of rest.split(',')) {
+    const sm = SPECIFIER_RE.exec(trimSpaceTab(part));
+    if (!sm) return null;
+    specifiers.push(`${sm[1]}${sm[2]}`);
+  }
+  return `${name}${extras}${specifiers.join(',')}`;
 }
 
 function parseDebianSpec(s: string): PackageSpecResult {
   if (s.startsWith('-')) {
     return { ok: false, reason: 'apt options (anything starting with `-`) are not allowed — write just the Debian package name, e.g. `ffmpeg`.' };
   }
-  const compact = s.replace(/[ \t]*=[ \t]*/, '=');
+  const eq = s.indexOf('=');
+  const compact = eq === -1 ? s : `${trimSpaceTab(s.slice(0, eq))}=${trimSpaceTab(s.slice(eq + 1))}`;
   const m = DEBIAN_SPEC_RE.exec(compact);
   if (!m) {
     const name = compact.split('=')[0] ?? '';
@@ -142,18 +166,15 @@ function capitalise(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
-function trimAsciiSpace(s: string): string {
-  return s.replace(/^[ \t]+|[ \t]+$/g, '');
-}
-
 /**
  * PEP 503 normalised name of a Python requirement (`Foo_Bar.baz[x]>=1` → `foo-bar-baz`), for
  * comparing packages regardless of how they were spelled. Lenient: works on any line that starts
  * with a name, not only on validated specs.
  */
 export function packageName(spec: string): string {
-  const m = /^[ \t]*([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(spec);
-  const raw = (m?.[1] ?? '').replace(/[._-]+$/, '');
+  const lead = leadingSpaceTab(spec);
+  const m = /^[A-Za-z0-9][A-Za-z0-9._-]*/.exec(spec.slice(lead, lead + MAX_NAME_SCAN));
+  const raw = trimEndChars(m?.[0] ?? '', '._-');
   return raw.toLowerCase().replace(/[-_.]+/g, '-');
 }
 
@@ -197,9 +218,9 @@ export function parsePackageLines(field: PackageField, text: string): PackageLin
     const lineNo = index + 1;
     // Accept Windows line ends; a lone CR anywhere else is caught as a control character.
     const withoutCr = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    const trimmed = trimAsciiSpace(withoutCr);
+    const trimmed = trimSpaceTab(withoutCr);
     if (trimmed === '' || trimmed.startsWith('#')) return;
-    const content = trimAsciiSpace(trimmed.replace(/[ \t]+#.*$/, ''));
+    const content = stripInlineComment(trimmed);
 
     count += 1;
     if (count === PACKAGE_LIMITS.maxPackagesPerField + 1) {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseDs01Config, projectDir } from '../../src/config/ds01-config.js';
+import { MAX_CONFIG_CHARS, parseDs01Config, projectDir } from '../../src/config/ds01-config.js';
 import { Ds01Error } from '../../src/shared/errors.js';
 import { DS01_REFERENCE, REPO_ROOT } from '../support/paths.js';
 
@@ -29,6 +29,8 @@ describe('the bot config file', () => {
       [good.replace('U0ALICE', 'alice'), /"users\.0\.slack_id"/],
       [good.replace('U0ADMIN', 'U0ALICE'), /"users\.1\.slack_id".*listed twice/],
       ['users: [', /not valid YAML/],
+      [`${good}\nbroken: "'"'"'\n`, /not valid YAML \(line 9\)/],
+      [`${good}#${' '.repeat(MAX_CONFIG_CHARS)}`, /larger than 1 MB/],
       [good.replace('limits_file: ./resource-limits.yaml\n', ''), /"limits_file"/],
     ];
     for (const [text, re] of cases) {

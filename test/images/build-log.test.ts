@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BuildLog, hintFor } from '../../workers/images/build-log.js';
+import { BUILD_LOG_LIMITS, BuildLog, hintFor } from '../../workers/images/build-log.js';
 
 // Objects as the Engine API streams them for a classic (non-BuildKit) build: one JSON object per
 // chunk, with "Step" lines and their newline often arriving separately.
@@ -175,5 +175,57 @@ describe('hintFor', () => {
 
   it('returns null when it has nothing useful to say', () => {
     expect(hintFor('something odd happened')).toBeNull();
+  });
+});
+
+describe('a build that prints hostile output', () => {
+  const { keepLines, maxLine, maxError } = BUILD_LOG_LIMITS;
+
+  it('keeps a bounded window however much is printed without a newline', () => {
+    const log = new BuildLog();
+    const chunk = 'y'.repeat(64 * 1024);
+    for (let i = 0; i < 160; i++) log.push({ stream: chunk }); // 10 MB, one line
+    log.push({ stream: '\nnext line\n' });
+    log.finish();
+    expect(log.lines).toHaveLength(2);
+    expect(log.lines[0]!.length).toBeLessThanOrEqual(maxLine);
+    expect(log.lines[0]!.endsWith('…')).toBe(true);
+    expect(log.lines[1]).toBe('next line');
+  });
+
+  it('shows the last redraw of a progress bar, even when its carriage returns arrive in separate chunks', () => {
+    const log = new BuildLog();
+    for (const piece of ['Downloading 10%', '\r', 'Downloading 60%\r', 'Downloading 100%', '\r', '\n', '\r'.repeat(100_000), 'done\n']) {
+      log.push({ stream: piece });
+    }
+    log.finish();
+    expect(log.lines).toEqual(['Downloading 100%', 'done']);
+  });
+
+  it('trims long runs of spaces and colour codes without losing the text before them', () => {
+    const log = new BuildLog();
+    log.push({ stream: `\u001b[91mERROR: boom${' '.repeat(100_000)}\u001b[0m\n` });
+    log.push({ stream: `${' '.repeat(100_000)}x\n` });
+    log.push({ stream: 'half an escape \u001b[31\n' });
+    log.finish();
+    // The second line shows only spaces within the part of a line that is kept, so it is blank.
+    expect(log.lines).toEqual(['ERROR: boom', 'half an escape \u001b[31']);
+  });
+
+  it('caps the error, the step and the number of lines kept', () => {
+    const log = new BuildLog();
+    log.push({ stream: `Step 1/2 : RUN echo ${'z'.repeat(10_000)}\n` });
+    for (let i = 0; i < 1000; i++) log.push({ stream: `line ${i}\n` });
+    log.push({ error: `The command returned a non-zero code: 1 ${'e'.repeat(1_000_000)}` });
+    expect(log.lines).toHaveLength(keepLines);
+    expect(log.lines.at(-1)).toBe('line 999');
+    expect(log.currentStep!.instruction.length).toBeLessThanOrEqual(maxLine);
+    expect(log.error!.length).toBeLessThanOrEqual(maxError);
+    expect(log.hint()).toMatch(/One of the build steps failed/);
+  });
+
+  it('finds a missing base image by its one-word name', () => {
+    expect(hintFor('manifest for python:9-nope not found: manifest unknown')).toMatch(/base image/);
+    expect(hintFor('manifest for  not found')).toBeNull();
   });
 });

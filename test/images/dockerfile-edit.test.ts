@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { planImageEdit, usesRequirementsTxt, type ImageEditInput } from '../../workers/images/dockerfile-edit.js';
 import { Ds01Error, ErrorCode } from '../../src/shared/errors.js';
+import { MAX_DOCKERFILE_CHARS } from '../../workers/images/dockerfile-parse.js';
+import { MAX_REQUIREMENTS_CHARS } from '../../workers/images/requirements-txt.js';
 
 // What DS01's generator writes for a new project (abridged: the user-setup RUN is left out).
 const GENERATED = `# DS01 Project Dockerfile
@@ -416,5 +418,67 @@ describe('defence in depth', () => {
 
   it('refuses a Dockerfile with a custom escape character rather than guess', () => {
     expect(() => plan({ dockerfile: '# escape=`\nFROM mcr.microsoft.com/windows\n', python: ['einops'] })).toThrow(Ds01Error);
+  });
+});
+
+describe('hostile files in the project folder', () => {
+  const userError = (fn: () => unknown): Ds01Error => {
+    try {
+      fn();
+    } catch (err) {
+      if (err instanceof Ds01Error) return err;
+      throw err;
+    }
+    throw new Error('expected a refusal');
+  };
+
+  it('refuses a Dockerfile over the size cap with a sentence, and changes nothing', () => {
+    const err = userError(() => plan({ dockerfile: `FROM python:3.11\n${' '.repeat(MAX_DOCKERFILE_CHARS)}\n`, python: ['einops'] }));
+    expect(err.code).toBe(ErrorCode.BadInput);
+    expect(err.userMessage).toMatch(/^Your Dockerfile is larger than \d+ kB.*nothing was changed/);
+  });
+
+  it('refuses a requirements.txt over the size cap when it is the file to edit', () => {
+    const err = userError(() =>
+      plan({ dockerfile: 'FROM python:3.11\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n', requirementsTxt: 'x'.repeat(MAX_REQUIREMENTS_CHARS + 1), python: ['einops'] }),
+    );
+    expect(err.code).toBe(ErrorCode.BadInput);
+    expect(err.userMessage).toMatch(/requirements\.txt is larger than/);
+  });
+
+  it('reads long runs of spaces, dots and backslashes in pip words as the words they are', () => {
+    const spaces = ' '.repeat(50_000);
+    const df = `FROM python:3.11\nRUN pip install 'rich${spaces}>=13' a${'.'.repeat(50_000)}b \\${spaces}\n    numpy\n`;
+    const r = plan({ dockerfile: df, python: ['rich==13.7.1', 'numpy'] });
+    // The quoted word is not a requirement this editor can normalise, so it is replaced as a whole.
+    expect(r.replaced.python).toEqual([{ from: `rich${spaces}>=13`, to: 'rich==13.7.1' }]);
+    expect(r.alreadyPresent.python).toEqual(['numpy']);
+  });
+
+  it('keeps every heredoc form opaque up to its terminator', () => {
+    for (const marker of ['<<EOF', '<<-EOF', '<<"EOF"', "<<'EOF'", '<< EOF']) {
+      const body = marker === '<<-EOF' ? '\tpip install einops\n\tEOF\n' : 'pip install einops\nEOF\n';
+      const df = `FROM python:3.11\nRUN ${marker}\n${body}USER app\n`;
+      const r = plan({ dockerfile: df, python: ['einops'] });
+      expect(r.added.python, marker).toEqual(['einops']);
+      // The new block goes before USER, after the heredoc's terminator, never inside the body.
+      expect(r.dockerfile.indexOf('# Custom additional packages'), marker).toBeGreaterThan(r.dockerfile.indexOf('EOF\n'));
+    }
+  });
+
+  it('refuses to add lines after a heredoc that is never closed, or after a trailing backslash', () => {
+    // Found by the property tests: a block appended at the end landed inside the heredoc's text,
+    // or joined the dangling instruction, and the next edit added it again.
+    const open = userError(() => plan({ dockerfile: 'FROM python:3.11\nRUN <<EOF\npip install x\n', system: ['git'] }));
+    expect(open.userMessage).toMatch(/heredoc .* never closed.*Nothing was changed/);
+    const dangling = userError(() => plan({ dockerfile: 'FROM python:3.11\nRUN echo hi \\\n', python: ['einops'] }));
+    expect(dangling.userMessage).toMatch(/ends with `\\`.*nothing was changed/);
+    // With a USER line the block goes before it, so the trailing backslash does not matter.
+    expect(plan({ dockerfile: 'FROM python:3.11\nUSER app\nRUN echo hi \\\n', python: ['einops'] }).added.python).toEqual(['einops']);
+  });
+
+  it('still reads parser directives at the top, with spaces around `=`', () => {
+    expect(() => plan({ dockerfile: '#  escape = `\nFROM x\n', python: ['einops'] })).toThrow(Ds01Error);
+    expect(plan({ dockerfile: '# syntax=docker/dockerfile:1\n# escape=\\\nFROM x\n', python: ['einops'] }).added.python).toEqual(['einops']);
   });
 });

@@ -23,16 +23,25 @@ export interface BuildLogSnapshot {
   hint: string | null;
 }
 
-const KEEP_LINES = 20;
-const MAX_LINE = 300;
+/**
+ * Memory is bounded whatever the build prints: at most KEEP_LINES lines of MAX_LINE characters,
+ * one line being read of at most MAX_RAW_LINE characters (the rest of an over-long line is
+ * dropped), an error of at most MAX_ERROR characters and a step of at most MAX_LINE.
+ */
+export const BUILD_LOG_LIMITS = { keepLines: 20, maxLine: 300, maxRawLine: 2_000, maxError: 1_000 } as const;
+const KEEP_LINES = BUILD_LOG_LIMITS.keepLines;
+const MAX_LINE = BUILD_LOG_LIMITS.maxLine;
+const MAX_RAW_LINE = BUILD_LOG_LIMITS.maxRawLine;
+const MAX_ERROR = BUILD_LOG_LIMITS.maxError;
 const STEP_RE = /^Step (\d+)\/(\d+) : (.*)$/;
-// Escape sequences pip and apt print for colours and cursor movement.
-const ANSI_RE = /\u001b\[[0-9;?]*[A-Za-z]/g;
 // Docker's bookkeeping lines say nothing to a user and would push real output out of the window.
 const NOISE_RE = /^( ---> |Removing intermediate container )/;
 
 export class BuildLog {
+  /** Visible text of the line being read: after its last carriage return, capped at MAX_RAW_LINE. */
   private partial = '';
+  /** A carriage return was read and nothing after it yet: the next text starts the line over. */
+  private pendingCr = false;
   private recent: string[] = [];
   private step: BuildStep | null = null;
   private errorText: string | null = null;
@@ -61,7 +70,7 @@ export class BuildLog {
     const message = typeof detail === 'string' ? detail : typeof o.error === 'string' ? o.error : null;
     if (message !== null) {
       this.flush();
-      this.errorText = clean(message);
+      this.errorText = clean(message, MAX_ERROR);
       this.failingStep = this.step;
     }
   }
@@ -124,70 +133,155 @@ export class BuildLog {
   }
 
   private pushText(chunk: string): void {
-    // Docker splits output arbitrarily (a "Step" line and its "\n" often arrive separately).
-    const text = this.partial + chunk;
-    const parts = text.split('\n');
-    this.partial = parts.pop() ?? '';
-    for (const part of parts) this.addLine(part);
+    // Docker splits output arbitrarily (a "Step" line and its "\n" often arrive separately), so
+    // the line being read is carried over between chunks: capped, and redrawn at each `\r` the
+    // way a terminal shows a progress bar.
+    let from = 0;
+    while (from <= chunk.length) {
+      const nl = chunk.indexOf('\n', from);
+      this.appendToLine(chunk.slice(from, nl === -1 ? chunk.length : nl));
+      if (nl === -1) return;
+      this.flush();
+      from = nl + 1;
+    }
+  }
+
+  private appendToLine(piece: string): void {
+    if (piece === '') return;
+    const pieces = piece.split('\r');
+    pieces.forEach((p, i) => {
+      if (i > 0) this.pendingCr = true;
+      if (p === '') return;
+      if (this.pendingCr) {
+        this.partial = '';
+        this.pendingCr = false;
+      }
+      const room = MAX_RAW_LINE - this.partial.length;
+      if (room > 0) this.partial += p.length > room ? p.slice(0, room) : p;
+    });
   }
 
   private flush(): void {
     if (this.partial !== '') this.addLine(this.partial);
     this.partial = '';
+    this.pendingCr = false;
   }
 
   private addLine(raw: string): void {
     const line = clean(raw);
     if (line === '' || NOISE_RE.test(line)) return;
     const m = STEP_RE.exec(line);
-    if (m) this.step = { number: Number(m[1]), total: Number(m[2]), instruction: m[3] ?? '' };
-    if (/^Successfully built /.test(line)) this.sawSuccess = true;
+    if (m) this.step = { number: Number(m[1]), total: Number(m[2]), instruction: (m[3] ?? '').slice(0, MAX_LINE) };
+    if (line.startsWith('Successfully built ')) this.sawSuccess = true;
     this.recent.push(line.length > MAX_LINE ? `${line.slice(0, MAX_LINE - 1)}…` : line);
     if (this.recent.length > KEEP_LINES) this.recent.splice(0, this.recent.length - KEEP_LINES);
   }
 }
 
-/** Drops colour codes and progress-bar redraws (text before the last `\r`), and trailing space. */
-function clean(raw: string): string {
-  const noAnsi = raw.replace(ANSI_RE, '');
-  const afterCr = noAnsi.slice(noAnsi.replace(/\r+$/, '').lastIndexOf('\r') + 1);
-  return afterCr.replace(/\s+$/, '');
+/**
+ * The visible text of one line: what follows its last carriage return (progress-bar redraws),
+ * at most `max` characters of it, without colour codes or trailing whitespace. Index scans only.
+ */
+function clean(raw: string, max: number = MAX_RAW_LINE): string {
+  let end = raw.length;
+  while (end > 0 && raw[end - 1] === '\r') end -= 1;
+  const start = raw.lastIndexOf('\r', end - 1) + 1;
+  const visible = raw.slice(start, Math.min(end, start + max));
+  return stripAnsi(visible).trimEnd();
 }
 
+/** Drops the escape sequences (`ESC [ params letter`) pip and apt print for colours and cursor moves. */
+function stripAnsi(s: string): string {
+  if (!s.includes('\u001b')) return s;
+  let out = '';
+  let from = 0;
+  for (;;) {
+    const esc = s.indexOf('\u001b', from);
+    if (esc === -1) return out + s.slice(from);
+    out += s.slice(from, esc);
+    let k = esc + 1;
+    if (s[k] !== '[') {
+      out += '\u001b';
+      from = k;
+      continue;
+    }
+    k += 1;
+    while (k < s.length && ANSI_PARAM.includes(s[k]!)) k += 1;
+    if (k < s.length && ANSI_FINAL_RE.test(s[k]!)) from = k + 1;
+    else {
+      // Not a complete sequence: keep the text as it was.
+      out += s.slice(esc, k);
+      from = k;
+    }
+  }
+}
+
+const ANSI_PARAM = '0123456789;?';
+const ANSI_FINAL_RE = /^[A-Za-z]$/;
+
 // Most specific first. Network and disk problems come before "no matching distribution", because
-// an offline pip reports both and the network is the real cause.
-const HINTS: Array<[RegExp, string]> = [
-  [/no space left on device/i, 'The server ran out of disk space during the build. This is not something you did wrong: please tell the DS01 admins.'],
+// an offline pip reports both and the network is the real cause. Each hint is a list of phrases
+// looked for in the lowercased text (plain substring search: linear, whatever the build printed).
+const HINTS: Array<[string[], string]> = [
+  [['no space left on device'], 'The server ran out of disk space during the build. This is not something you did wrong: please tell the DS01 admins.'],
   [
-    /temporary failure in name resolution|temporary failure resolving|could not resolve host|network is unreachable|failed to establish a new connection|connection timed out|read timed out/i,
+    [
+      'temporary failure in name resolution',
+      'temporary failure resolving',
+      'could not resolve host',
+      'network is unreachable',
+      'failed to establish a new connection',
+      'connection timed out',
+      'read timed out',
+    ],
     'The build could not reach the internet (PyPI or the Debian/Ubuntu mirrors). Please try again in a few minutes; if it keeps happening, tell the DS01 admins.',
   ],
   [
-    /pull access denied|manifest unknown|repository does not exist|manifest for \S+ not found/i,
+    ['pull access denied', 'manifest unknown', 'repository does not exist', 'manifest for '],
     'Docker could not fetch the base image named in the `FROM` line of your Dockerfile: check the image name and tag.',
   ],
   [
-    /dockerfile parse error|unknown instruction/i,
+    ['dockerfile parse error', 'unknown instruction'],
     'Your Dockerfile has a syntax error. Compare it with `Dockerfile.bak` in the project folder (the version before the last change).',
   ],
   [
-    /no matching distribution found|could not find a version that satisfies/i,
+    ['no matching distribution found', 'could not find a version that satisfies'],
     'pip found no matching distribution: check the name and version on PyPI (pypi.org), and that the package supports the Python version in your image.',
   ],
   [
-    /unable to locate package|has no installation candidate/i,
+    ['unable to locate package', 'has no installation candidate'],
     'apt could not find that system package: check the Debian/Ubuntu package name (packages.ubuntu.com) — names are lowercase and often versioned, e.g. `libsndfile1`.',
   ],
-  [/resolutionimpossible|conflicting dependencies/i, 'pip found packages whose version requirements conflict: loosen or remove one of the version pins and try again.'],
-  [/invalid requirement/i, 'pip did not understand one of the package lines: check its spelling and version syntax, e.g. `rich==13.7.1`.'],
+  [['resolutionimpossible', 'conflicting dependencies'], 'pip found packages whose version requirements conflict: loosen or remove one of the version pins and try again.'],
+  [['invalid requirement'], 'pip did not understand one of the package lines: check its spelling and version syntax, e.g. `rich==13.7.1`.'],
   [
-    /returned a non-zero code|did not complete successfully|exit code: \d+/i,
+    ['returned a non-zero code', 'did not complete successfully', 'exit code:'],
     'One of the build steps failed. The last lines of the build log show why; fix the cause (often a package name or version) and build again.',
   ],
 ];
 
+/** How much of the error text the hints look at: the log window plus an error fit well within it. */
+const MAX_HINT_TEXT = 16_000;
+
 /** Plain-language hint for build error text (error message plus recent output); null if unknown. */
 export function hintFor(errorText: string): string | null {
-  for (const [re, hint] of HINTS) if (re.test(errorText)) return hint;
+  const text = errorText.slice(-MAX_HINT_TEXT).toLowerCase();
+  for (const [phrases, hint] of HINTS) {
+    if (phrases.some((p) => (p === 'manifest for ' ? manifestNotFound(text) : text.includes(p)))) return hint;
+  }
   return null;
+}
+
+/** `manifest for <image> not found` (the image name is one word). */
+function manifestNotFound(text: string): boolean {
+  let from = 0;
+  for (;;) {
+    const at = text.indexOf('manifest for ', from);
+    if (at === -1) return false;
+    const nameStart = at + 'manifest for '.length;
+    let k = nameStart;
+    while (k < text.length && !/^\s$/.test(text[k]!)) k += 1;
+    if (k > nameStart && text.startsWith(' not found', k)) return true;
+    from = nameStart;
+  }
 }

@@ -26,6 +26,7 @@ import {
   type PackageField,
 } from '../../src/images/package-spec.js';
 import {
+  assertDockerfileSize,
   finalStageFirstLine,
   finalStageStart,
   instructionAtLine,
@@ -85,11 +86,21 @@ export function usesRequirementsTxt(dockerfile: string): boolean {
 }
 
 export function planImageEdit(input: ImageEditInput): ImageEditPlan {
+  // Sizes first: everything below is linear, and this bounds how much work "linear" is.
+  assertDockerfileSize(input.dockerfile);
   // Defence in depth: the bot validates the modal, but this is the last stop before a Dockerfile.
   assertValidated('python', input.python);
   assertValidated('system', input.system);
 
   const df = parseDockerfile(input.dockerfile);
+  if (df.unterminatedHeredoc && (input.python.length > 0 || input.system.length > 0)) {
+    // Lines added at the end would land inside the heredoc's text, not after it.
+    throw new Ds01Error(
+      ErrorCode.BadInput,
+      'Your Dockerfile has a heredoc (such as `<<EOF`) that is never closed by its end word, so I cannot tell where to add packages. Nothing was changed: please close it (or add the packages by hand) and rebuild.',
+      { detail: 'unterminated heredoc' },
+    );
+  }
   const pips = findPipInstalls(df);
   const apts = findAptInstalls(df);
   const pythonTarget = usesContextRequirementsTxt(df, pips) ? 'requirements.txt' : 'dockerfile';
@@ -189,6 +200,13 @@ export function planImageEdit(input: ImageEditInput): ImageEditPlan {
   }
   if (newPipBlockLine >= 0) edits.push(insertBlock(df, newPipBlockLine, [markedPipBlock(pyToAdd)], true, 1));
 
+  if (df.danglingContinuation && edits.some((e) => e.start === input.dockerfile.length && e.text !== '')) {
+    throw new Ds01Error(
+      ErrorCode.BadInput,
+      'The last line of your Dockerfile ends with `\\`, which would join it to anything added after it, so nothing was changed. Please remove that trailing `\\` (or add the packages by hand) and rebuild.',
+      { detail: 'dangling continuation at end of file' },
+    );
+  }
   const dockerfile = applyEdits(input.dockerfile, edits);
   const reqAdditions = pythonTarget === 'requirements.txt' ? pyToAdd : [];
   const requirementsTxt =

@@ -9,6 +9,13 @@
  * RUN) marks the instruction `opaque`, and the editor then leaves it alone.
  */
 import { Ds01Error, ErrorCode } from '../../src/shared/errors.js';
+import { trimSpaceTab, trimSpaceTabEnd } from '../../src/shared/text-scan.js';
+
+/**
+ * Largest Dockerfile the reader accepts (characters). Real ones are a few kilobytes; the cap is
+ * checked before anything else so that a hostile file costs at most this much linear work.
+ */
+export const MAX_DOCKERFILE_CHARS = 256_000;
 
 export interface PhysicalLine {
   index: number;
@@ -63,6 +70,10 @@ export interface ParsedDockerfile {
   instructions: Instruction[];
   /** What each physical line is, outside of instructions ('instruction' covers continuations). */
   lineKinds: LineKind[];
+  /** A heredoc runs to the end of the file without its terminator word: nothing can be added after it. */
+  unterminatedHeredoc: boolean;
+  /** The last instruction ends with a `\` continuation: a line added at the end would join it. */
+  danglingContinuation: boolean;
 }
 
 export function splitLines(text: string): PhysicalLine[] {
@@ -83,8 +94,58 @@ export function detectEol(text: string): '\n' | '\r\n' {
   return text.includes('\r\n') ? '\r\n' : '\n';
 }
 
-const CONTINUATION_RE = /\\[ \t]*$/;
-const HEREDOC_RE = /<<(-?)[ \t]*(["']?)([A-Za-z_][A-Za-z0-9_]*)\2/g;
+/**
+ * Offset within `line` of a continuation backslash (a `\\` followed only by spaces or tabs up to
+ * the end of the line), or -1. A backwards scan: `/\\[ \t]*$/` would be retried at every position.
+ */
+function continuationAt(line: string): number {
+  const end = trimSpaceTabEnd(line).length;
+  return end > 0 && line[end - 1] === '\\' ? end - 1 : -1;
+}
+
+interface Heredoc {
+  /** `<<-`: leading tabs of the body lines are dropped before comparing with the terminator. */
+  stripTabs: boolean;
+  word: string;
+}
+
+const WORD_START_RE = /^[A-Za-z_]$/;
+const WORD_CHAR_RE = /^[A-Za-z0-9_]$/;
+
+/**
+ * Heredoc markers (`<<EOF`, `<<-EOF`, `<<"EOF"`, `<<'EOF'`) in a logical line, in order. A forward
+ * scan from each `<<`, looking at every character a bounded number of times.
+ */
+function heredocsIn(logical: string): Heredoc[] {
+  const found: Heredoc[] = [];
+  let from = 0;
+  for (;;) {
+    const at = logical.indexOf('<<', from);
+    if (at === -1) return found;
+    let k = at + 2;
+    const stripTabs = logical[k] === '-';
+    if (stripTabs) k += 1;
+    while (logical[k] === ' ' || logical[k] === '\t') k += 1;
+    const quote = logical[k] === '"' || logical[k] === "'" ? logical[k] : '';
+    if (quote) k += 1;
+    const wordStart = k;
+    if (WORD_START_RE.test(logical[k] ?? '')) {
+      k += 1;
+      while (k < logical.length && WORD_CHAR_RE.test(logical[k]!)) k += 1;
+      if (!quote || logical[k] === quote) {
+        found.push({ stripTabs, word: logical.slice(wordStart, k) });
+        if (quote) k += 1;
+      }
+    }
+    from = Math.max(k, at + 2);
+  }
+}
+
+function dropLeadingTabs(s: string): string {
+  let k = 0;
+  while (s[k] === '\t') k += 1;
+  return s.slice(k);
+}
 
 /**
  * Docker reads parser directives (`# escape=...`) only at the very top. A backtick escape changes
@@ -93,9 +154,9 @@ const HEREDOC_RE = /<<(-?)[ \t]*(["']?)([A-Za-z_][A-Za-z0-9_]*)\2/g;
  */
 function assertDefaultEscape(lines: PhysicalLine[]): void {
   for (const line of lines) {
-    const m = /^[ \t]*#[ \t]*([A-Za-z]+)[ \t]*=[ \t]*(\S*)[ \t]*$/.exec(line.text);
-    if (!m) return;
-    if (m[1]?.toLowerCase() === 'escape' && m[2] !== '\\') {
+    const directive = parserDirective(line.text);
+    if (!directive) return;
+    if (directive.name.toLowerCase() === 'escape' && directive.value !== '\\') {
       throw new Ds01Error(
         ErrorCode.BadInput,
         'Your Dockerfile sets a custom escape character (`# escape=`), so I cannot edit it safely. Please add the packages by hand and rebuild.',
@@ -104,11 +165,37 @@ function assertDefaultEscape(lines: PhysicalLine[]): void {
   }
 }
 
+/** `# name=value` (a parser directive's shape), or null for any other line. */
+function parserDirective(text: string): { name: string; value: string } | null {
+  const body = trimSpaceTab(text);
+  if (!body.startsWith('#')) return null;
+  const eq = body.indexOf('=');
+  if (eq === -1) return null;
+  const name = trimSpaceTab(body.slice(1, eq));
+  const value = trimSpaceTab(body.slice(eq + 1));
+  if (!/^[A-Za-z]+$/.test(name) || value.includes(' ') || value.includes('\t')) return null;
+  return { name, value };
+}
+
+/** Refuses a Dockerfile too large to be a real one, before anything parses it. */
+export function assertDockerfileSize(text: string): void {
+  if (text.length > MAX_DOCKERFILE_CHARS) {
+    throw new Ds01Error(
+      ErrorCode.BadInput,
+      `Your Dockerfile is larger than ${MAX_DOCKERFILE_CHARS / 1000} kB, which is more than I can read safely, so nothing was changed. Please shorten it (or add the packages by hand) and rebuild.`,
+      { detail: `Dockerfile of ${text.length} characters` },
+    );
+  }
+}
+
 export function parseDockerfile(text: string): ParsedDockerfile {
+  assertDockerfileSize(text);
   const lines = splitLines(text);
   assertDefaultEscape(lines);
   const lineKinds: LineKind[] = [];
   const instructions: Instruction[] = [];
+  let unterminatedHeredoc = false;
+  let danglingContinuation = false;
 
   let i = 0;
   while (i < lines.length) {
@@ -127,14 +214,15 @@ export function parseDockerfile(text: string): ParsedDockerfile {
     const first = i;
     const contentLines = [i];
     let last = i;
-    let continues = CONTINUATION_RE.test(lines[i]!.text);
+    let continues = continuationAt(lines[i]!.text) !== -1;
     while (continues && last + 1 < lines.length) {
       last += 1;
       const t = lines[last]!.text.trim();
       if (t === '' || t.startsWith('#')) continue;
       contentLines.push(last);
-      continues = CONTINUATION_RE.test(lines[last]!.text);
+      continues = continuationAt(lines[last]!.text) !== -1;
     }
+    if (continues) danglingContinuation = true;
 
     const instruction = readInstruction(text, lines, contentLines);
     instruction.firstLine = first;
@@ -142,16 +230,16 @@ export function parseDockerfile(text: string): ParsedDockerfile {
     // Heredoc bodies follow the instruction's last line and end at their terminator word.
     if (['RUN', 'COPY', 'ADD'].includes(instruction.keyword)) {
       const logical = contentLines.map((n) => lines[n]!.text).join(' ');
-      for (const m of logical.matchAll(HEREDOC_RE)) {
+      for (const { stripTabs, word } of heredocsIn(logical)) {
         instruction.opaque = true;
         instruction.tokens = [];
-        const stripTabs = m[1] === '-';
-        const word = m[3];
-        while (last + 1 < lines.length) {
+        let closed = false;
+        while (!closed && last + 1 < lines.length) {
           last += 1;
           const body = lines[last]!.text;
-          if ((stripTabs ? body.replace(/^\t+/, '') : body) === word) break;
+          closed = (stripTabs ? dropLeadingTabs(body) : body) === word;
         }
+        if (!closed) unterminatedHeredoc = true;
       }
     }
 
@@ -161,7 +249,7 @@ export function parseDockerfile(text: string): ParsedDockerfile {
     i = last + 1;
   }
 
-  return { text, eol: detectEol(text), lines, instructions, lineKinds };
+  return { text, eol: detectEol(text), lines, instructions, lineKinds, unterminatedHeredoc, danglingContinuation };
 }
 
 function readInstruction(text: string, lines: PhysicalLine[], contentLines: number[]): Instruction {
@@ -183,8 +271,8 @@ function readInstruction(text: string, lines: PhysicalLine[], contentLines: numb
   const segments = contentLines.map((n, idx) => {
     const line = lines[n]!;
     const segStart = idx === 0 ? argsStart : line.start;
-    const cm = CONTINUATION_RE.exec(line.text);
-    const segEnd = cm ? line.start + cm.index : line.end;
+    const cont = continuationAt(line.text);
+    const segEnd = cont !== -1 ? line.start + cont : line.end;
     return { line: n, start: segStart, end: Math.max(segStart, segEnd) };
   });
 

@@ -3,6 +3,22 @@
  */
 import { detectEol, splitLines } from './dockerfile-parse.js';
 import { packageName } from '../../src/images/package-spec.js';
+import { Ds01Error, ErrorCode } from '../../src/shared/errors.js';
+import { leadingSpaceTab, stripInlineComment, trimSpaceTabEnd } from '../../src/shared/text-scan.js';
+
+/** Largest requirements.txt the editor reads (characters); real ones are a few kilobytes. */
+export const MAX_REQUIREMENTS_CHARS = 256_000;
+
+/** Refuses a requirements.txt too large to be a real one, before anything parses it. */
+export function assertRequirementsSize(text: string): void {
+  if (text.length > MAX_REQUIREMENTS_CHARS) {
+    throw new Ds01Error(
+      ErrorCode.BadInput,
+      `Your project's requirements.txt is larger than ${MAX_REQUIREMENTS_CHARS / 1000} kB, which is more than I can edit safely, so nothing was changed. Please add the packages to it by hand and rebuild.`,
+      { detail: `requirements.txt of ${text.length} characters` },
+    );
+  }
+}
 
 export interface RequirementEntry {
   /** The requirement as written (without inline comment). */
@@ -15,10 +31,11 @@ export interface RequirementEntry {
 
 /** Requirement lines of the file; options (`-r`, `-e`, `--index-url` ...) and comments are skipped. */
 export function requirementEntries(text: string): RequirementEntry[] {
+  assertRequirementsSize(text);
   const entries: RequirementEntry[] = [];
   for (const line of splitLines(text)) {
-    const lead = /^[ \t]*/.exec(line.text)?.[0].length ?? 0;
-    const body = line.text.slice(lead).replace(/[ \t]+#.*$/, '').replace(/[ \t]+$/, '');
+    const lead = leadingSpaceTab(line.text);
+    const body = trimSpaceTabEnd(stripInlineComment(line.text.slice(lead)));
     if (body === '' || body.startsWith('#') || body.startsWith('-') || !/^[A-Za-z0-9]/.test(body)) continue;
     // URLs and paths (`./pkg`, `https://...`) are not names.
     if (/^[A-Za-z0-9.+-]*:\/\//.test(body)) continue;

@@ -12,6 +12,7 @@ import { foreignImage, foreignImageSentence, imageReferences } from '../images/b
 import { userIds } from '../user-fs/as-user.js';
 import { packBuildContext } from '../user-fs/build-context.js';
 import { verifyProjectDir, type VerifiedProject } from '../user-fs/project-path.js';
+import { readJsonLines } from '../images/json-lines.js';
 import { withLock } from '../host/lock.js';
 
 /** Slack allows about one update a second per message; progress goes out at most this often. */
@@ -184,33 +185,6 @@ async function runBuild(
       log.hint() ?? hintFor(log.lines.join('\n')) ?? 'Read the last lines of the log above; the error is usually in the final few.',
       `The image for \`${job.project}\` did not build: ${failing} failed. The image was not changed.`,
     );
-  }
-}
-
-/** Reads Docker's JSON-lines stream, handing each object to `onObject` in order. */
-async function readJsonLines(stream: NodeJS.ReadableStream, onObject: (obj: Record<string, unknown>) => Promise<void>): Promise<void> {
-  let buf = '';
-  for await (const chunk of stream as AsyncIterable<Buffer | string>) {
-    buf += chunk.toString();
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl).trim();
-      buf = buf.slice(nl + 1);
-      if (!line) continue;
-      try {
-        await onObject(JSON.parse(line) as Record<string, unknown>);
-      } catch (err) {
-        if (err instanceof SyntaxError) continue; // not JSON: ignore, the engine's stream is line-delimited JSON
-        throw err;
-      }
-    }
-  }
-  if (buf.trim()) {
-    try {
-      await onObject(JSON.parse(buf.trim()) as Record<string, unknown>);
-    } catch {
-      /* trailing partial line */
-    }
   }
 }
 

@@ -12,9 +12,17 @@ import { ProjectName } from '../../ds01/naming.js';
 export const SUBCOMMANDS = ['launch', 'retire', 'image-update', 'status', 'gpus', 'limits', 'keepalive', 'help'] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 
-const Hours = z.coerce.number({ message: 'hours must be a number' }).positive('hours must be more than 0').max(168, 'at most 168 hours (a week)');
-const GpuCount = z.coerce.number({ message: '--gpus takes a number' }).int('--gpus takes a whole number').min(1, '--gpus is at least 1').max(16, '--gpus is at most 16');
-const UserName = z.string().regex(/^[a-z_][a-z0-9._-]{0,31}$/, '--user takes a DS01 user name like alice');
+// Messages are whole sentences' openings: the reply adds `. Usage: ...` after them.
+const Hours = z.coerce.number({ message: 'The hours must be a number' }).positive('The hours must be more than 0').max(168, 'Keep-alive is at most 168 hours (a week)');
+const GpuCount = z.coerce
+  .number({ message: '`--gpus` takes a number' })
+  .int('`--gpus` takes a whole number')
+  .min(1, '`--gpus` is at least 1')
+  .max(16, '`--gpus` is at most 16');
+const UserName = z
+  .string()
+  .max(32, { message: '`--user` takes a DS01 user name like `alice`', abort: true })
+  .regex(/^[a-z_][a-z0-9._-]{0,31}$/, '`--user` takes a DS01 user name like `alice`');
 
 export type Command =
   | { sub: 'launch'; project: string; gpus: number; rebuild: boolean }
@@ -65,13 +73,27 @@ function project(value: string | undefined, sub: Subcommand): string | ParseResu
   return r.data;
 }
 
+/** The first `'-…'` or `'--…'` quoted in node:util's parseArgs error message, if any. */
+function quotedOption(message: string): string | null {
+  const open = message.indexOf("'-");
+  if (open === -1) return null;
+  const close = message.indexOf("'", open + 1);
+  return close === -1 ? null : message.slice(open + 1, close);
+}
+
+/** Longest slash-command text read (Slack's own limit for a slash command's text is lower still). */
+export const MAX_COMMAND_CHARS = 2000;
+
 export function parseCommand(text: string): ParseResult {
-  if (text.length > 2000) return fail('That command is too long for me to read.');
+  if (text.length > MAX_COMMAND_CHARS) {
+    return fail(`That command is longer than ${MAX_COMMAND_CHARS} characters, too long for me to read. Please shorten it.`);
+  }
   // Slack turns quotes into “smart quotes” on some clients; treat them as plain quotes.
   const normalised = text.replace(/[\u201c\u201d]/g, '"').replace(/[\u2018\u2019]/g, "'").trim();
   if (normalised === '') return { ok: true, command: { sub: 'help' } };
   // A help question is free text ("why didn't my build work?"): keep it as typed, quotes and all.
-  const helpMatch = /^help(?:\s+([\s\S]*))?$/i.exec(normalised);
+  // One whitespace character, then the rest: `\s+([\s\S]*)` could split a run of spaces many ways.
+  const helpMatch = /^help(?:\s([\s\S]*))?$/i.exec(normalised);
   if (helpMatch) {
     const question = (helpMatch[1] ?? '').trim();
     return { ok: true, command: question ? { sub: 'help', question } : { sub: 'help' } };
@@ -92,8 +114,8 @@ export function parseCommand(text: string): ParseResult {
   try {
     parsed = parseArgs({ args: rest, options: OPTIONS[s], allowPositionals: true, strict: true });
   } catch (err) {
-    const m = /'(-{1,2}[^']*)'/.exec((err as Error).message);
-    return fail(`${m ? `The option \`${m[1]}\` doesn't work here` : 'I could not read the options'}. Usage: ${USAGE[s]}`);
+    const option = quotedOption((err as Error).message);
+    return fail(`${option ? `The option \`${option.slice(0, 40)}\` doesn't work here` : 'I could not read the options'}. Usage: ${USAGE[s]}`);
   }
   const { values, positionals } = parsed as { values: Record<string, string | boolean | undefined>; positionals: string[] };
   const maxPositionals = s === 'keepalive' ? 2 : ['status', 'gpus', 'limits'].includes(s) ? 0 : 1;
@@ -119,7 +141,7 @@ export function parseCommand(text: string): ParseResult {
       if (typeof p !== 'string') return p;
       if (values.user !== undefined) {
         const u = UserName.safeParse(values.user);
-        if (!u.success) return fail(u.error.issues[0]!.message);
+        if (!u.success) return fail(`${u.error.issues[0]!.message}.`);
         return { ok: true, command: { sub: 'retire', project: p, user: u.data, force: values.force === true } };
       }
       return { ok: true, command: { sub: 'retire', project: p, force: values.force === true } };
