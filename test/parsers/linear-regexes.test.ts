@@ -22,6 +22,10 @@ const PARSER_MODULES = [
   'src/ds01/naming.ts',
   'src/config/ds01-config.ts',
   'src/shared/text-scan.ts',
+  'workers/images/base-images.ts',
+  'workers/user-fs/build-context.ts',
+  'workers/user-fs/project-path.ts',
+  'src/contract/signing.ts',
 ];
 
 describe('regexes on user text are linear', () => {

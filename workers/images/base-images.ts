@@ -7,17 +7,40 @@
 import { Ds01Error, ErrorCode } from '../../src/shared/errors.js';
 import { parseDockerfile, type ShellWord } from './dockerfile-parse.js';
 
-/** `${NAME}`, `${NAME:-default}`, `${NAME:+alt}` and `$NAME` (one word at a time, linear). */
-const VAR_RE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([-+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
+const isNameChar = (c: string | undefined, first: boolean) =>
+  c !== undefined && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c === '_' || (!first && c >= '0' && c <= '9'));
 
+/**
+ * Docker's variable forms in one word: `${NAME}`, `${NAME:-default}`, `${NAME:+alt}` and `$NAME`.
+ * A plain left-to-right scan (linear): once a `${` has no closing `}`, none later can, and the
+ * rest is kept as written.
+ */
 export function substitute(word: string, vars: Map<string, string>): string {
-  return word.replace(VAR_RE, (_m, braced: string | undefined, op: string | undefined, alt: string | undefined, bare: string | undefined) => {
-    const name = (braced ?? bare)!;
-    const value = vars.get(name) ?? '';
-    if (op === '-') return value || (alt ?? '');
-    if (op === '+') return value ? (alt ?? '') : '';
-    return value;
-  });
+  let out = '';
+  let i = 0;
+  while (i < word.length) {
+    const dollar = word.indexOf('$', i);
+    if (dollar < 0) break;
+    out += word.slice(i, dollar);
+    if (word[dollar + 1] === '{') {
+      const close = word.indexOf('}', dollar + 2);
+      if (close < 0) return out + word.slice(dollar);
+      const inner = word.slice(dollar + 2, close);
+      const colon = inner.indexOf(':');
+      const name = colon < 0 ? inner : inner.slice(0, colon);
+      const value = vars.get(name) ?? '';
+      const op = colon < 0 ? '' : inner[colon + 1];
+      const alt = colon < 0 ? '' : inner.slice(colon + 2);
+      out += op === '-' ? value || alt : op === '+' ? (value ? alt : '') : value;
+      i = close + 1;
+    } else {
+      let end = dollar + 1;
+      while (isNameChar(word[end], end === dollar + 1)) end += 1;
+      out += end === dollar + 1 ? '$' : (vars.get(word.slice(dollar + 1, end)) ?? '');
+      i = end;
+    }
+  }
+  return out + word.slice(i);
 }
 
 /** The uid of a DS01 image reference (`ds01-1001/demo:latest`, `docker.io/ds01-1001/demo`), or null. */

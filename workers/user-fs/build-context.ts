@@ -3,7 +3,14 @@ import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { extract as tarExtract, pack as tarPack } from 'tar-stream';
 import { Ds01Error, ErrorCode } from '../../src/shared/errors.js';
+import { trimEndChars } from '../../src/shared/text-scan.js';
 import { asUser, spawnAs, type UserIds } from './as-user.js';
+
+function trimStartSlashes(s: string): string {
+  let i = 0;
+  while (s[i] === '/') i += 1;
+  return s.slice(i);
+}
 
 /**
  * The build context of a project, made by the user: the file list is taken and the tar written by
@@ -27,8 +34,8 @@ export function plainExcludes(dockerignore: string): string[] | null {
     const line = raw.trim();
     if (!line || line.startsWith('#')) continue;
     if (line.startsWith('!')) return null;
-    if (/[*?[\\]/.test(line)) continue;
-    const p = path.posix.normalize(line.replace(/^\/+/, '')).replace(/\/+$/, '');
+    if (line.includes('*') || line.includes('?') || line.includes('[') || line.includes('\\')) continue;
+    const p = trimEndChars(path.posix.normalize(trimStartSlashes(line)), '/');
     if (p && p !== '.' && !p.startsWith('..')) out.push(p);
   }
   return out;
