@@ -6,7 +6,8 @@ import type { RetireReason } from '../../contract/jobs.js';
 import { answerForTopic, composeAnswer, type RetirementReason, type UserContext } from '../../faq/answer.js';
 import { parseFeedback, serializeFeedback, type FeedbackRecord } from '../../faq/feedback.js';
 import { loadKnowledgeBase, type Topic } from '../../faq/knowledge-base.js';
-import { FaqIndex } from '../../faq/search.js';
+import { buildFaqIndex } from '../../faq/engine.js';
+import type { FaqIndex } from '../../faq/search.js';
 import { decorateAnswer, greetingMessage, type SlackMessage } from '../blocks/faq.js';
 import type { BotDeps } from '../deps.js';
 import { recentRetirements } from '../recent-retirements.js';
@@ -21,7 +22,7 @@ let topicsById: Map<string, Topic> | undefined;
 
 /** The FAQ index, built once per process (registerEvents builds it at startup). */
 export function faqIndex(): FaqIndex {
-  index ??= new FaqIndex(loadKnowledgeBase());
+  index ??= buildFaqIndex();
   return index;
 }
 
