@@ -1,7 +1,7 @@
 import MiniSearch, { type SearchResult } from 'minisearch';
 import { DocSectionIndex, type DocSection } from './doc-sections.js';
 import type { Decline, Topic } from './knowledge-base.js';
-import { capQuestion, tokensOf } from './question.js';
+import { capQuestion, tokensOf, type CappedQuestion } from './question.js';
 import { matchSignature, type ErrorSignature } from './signatures.js';
 import { isEnglishWord } from './spelling.js';
 
@@ -372,8 +372,8 @@ export class FaqIndex {
    * Answers a question. The cap comes first: nothing below sees more than MAX_QUESTION_CHARS, and
    * every step after it is linear in that.
    */
-  ask(question: string): FaqResult {
-    const capped = capQuestion(question);
+  ask(question: string | CappedQuestion): FaqResult {
+    const capped = typeof question === 'string' ? capQuestion(question) : question;
     const truncated = capped.truncated ? { truncatedFrom: capped.originalLength } : {};
     const text = capped.text;
 
