@@ -120,7 +120,7 @@ const WEAK_WORDS = new Set(
   process project put reduce remote report restarted results returns run running runs safe save saved screen see select
   server set setup several share shared sharing show single sit size skip slow space start started stay stop stopped
   stops storage stuck student support talk team teammate colleague coworker template time two update use user using wait
-  waiting warning work working yesterday write writing written read reading tips final meeting room book crash crashes version versions permission denied awake people old`
+  waiting warning work working yesterday write writing written read reading tips final meeting room book allowed allow crash crashes version versions permission denied awake people old`
     .split(/\s+/)
     .map((w) => stem(w)),
 );
@@ -142,7 +142,10 @@ const SYNONYM_GROUPS: string[][] = [
   ['limit', 'quota', 'allowance', 'allowed', 'cap'],
   ['jupyter', 'notebook', 'jupyterlab', 'ipynb'],
   ['vscode', 'cursor', 'ide', 'editor'],
-  ['venv', 'virtualenv', 'conda', 'pyenv', 'mamba'],
+  ['venv', 'virtualenv', 'conda', 'pyenv', 'mamba', 'miniconda', 'micromamba'],
+  ['environment', 'env', 'envs', 'environments'],
+  ['queue', 'waitlist', 'queued', 'queueing'],
+  ['tunnel', 'forwarding', 'forward', 'tunneling', 'tunnelling'],
   ['train', 'training', 'epoch'],
   ['lost', 'lose', 'losing', 'wiped'],
   ['minute', 'min', 'mins'],
