@@ -1,4 +1,6 @@
+import type { DocSection } from './doc-sections.js';
 import type { Topic } from './knowledge-base.js';
+import { truncatedNote } from './question.js';
 import type { FaqResult } from './search.js';
 
 /**
@@ -18,8 +20,27 @@ export interface RecentRetirement {
   host: string;
 }
 
+/** GPUs on the online hosts right now (from the workers' snapshots). */
+export interface GpusNow {
+  free: number;
+  total: number;
+  hosts: number;
+}
+
+/** One of the asker's own containers that is running now, with when its maximum runtime ends. */
+export interface OwnContainer {
+  project: string;
+  host: string;
+  /** ISO time the container was created. */
+  since: string | null;
+  /** ISO time its group's maximum runtime runs out (null when the group has none or the start is unknown). */
+  runtimeEndsAt: string | null;
+}
+
 export interface UserContext {
   recentRetirements?: RecentRetirement[];
+  gpusNow?: GpusNow;
+  ownContainers?: OwnContainer[];
   /** How to reach the admins, as Slack mrkdwn (e.g. "<#C123|ds01-help>" or "<@U123>"). */
   adminContact: string;
 }
@@ -75,7 +96,10 @@ export interface AddToImageValue {
   python: string[];
 }
 
-const STOP_TOPICS = new Set(['retirement', 'idle-and-runtime-limits']);
+const STOP_TOPICS = new Set(['retirement', 'idle-and-runtime-limits', 'runtime-limit-stop', 'idle-warning', 'why-ephemeral']);
+const GPU_TOPICS = new Set(['gpu-allocation', 'quotas-and-queue', 'mig', 'bare-metal-gpu']);
+const RUNTIME_TOPICS = new Set(['idle-and-runtime-limits', 'runtime-limit-stop', 'idle-warning', 'keep-alive', 'long-running-jobs']);
+const MAX_LISTED_CONTAINERS = 5;
 const PACKAGE_TOPICS = new Set(['packages-and-the-image', 'retirement']);
 const MAX_LISTED_RETIREMENTS = 3;
 const MAX_LISTED_PACKAGES = 15;
@@ -89,14 +113,34 @@ const REASON: Record<RetirementReason, string> = {
 };
 
 export function composeAnswer(result: FaqResult, ctx: UserContext): Answer {
-  return result.confident && result.topic ? answerForTopic(result.topic, ctx) : unsureAnswer(result.alternatives, ctx);
+  const answer =
+    result.confident && result.topic
+      ? answerForTopic(result.topic, ctx, result.signature ? `That looks like *${result.signature.name}*.` : undefined)
+      : unsureAnswer(result, ctx);
+  if (result.truncatedFrom === undefined) return answer;
+  const note = truncatedNote(result.truncatedFrom);
+  return { text: `${note}\n${answer.text}`, blocks: [{ type: 'context', elements: [mrkdwn(note)] }, ...answer.blocks] };
 }
 
 /** The full answer for one topic (also used when someone clicks a topic button). */
-export function answerForTopic(topic: Topic, ctx: UserContext): Answer {
+export function answerForTopic(topic: Topic, ctx: UserContext, recognised?: string): Answer {
   const retirements = newestFirst(ctx.recentRetirements ?? []);
-  const lines: string[] = [`*${topic.title}*`, topic.answer];
-  const blocks: Block[] = [section(`*${topic.title}*\n${topic.answer}`)];
+  const head = recognised ? `${recognised}\n*${topic.title}*` : `*${topic.title}*`;
+  const lines: string[] = [head, topic.answer];
+  const blocks: Block[] = [section(`${head}\n${topic.answer}`)];
+
+  if (GPU_TOPICS.has(topic.id) && ctx.gpusNow) {
+    const line = gpusNowLine(ctx.gpusNow);
+    blocks.push(section(line));
+    lines.push(line);
+  }
+
+  const running = (ctx.ownContainers ?? []).slice(0, MAX_LISTED_CONTAINERS);
+  if (RUNTIME_TOPICS.has(topic.id) && running.length > 0) {
+    const head = 'Your containers running now:';
+    blocks.push(section([head, ...running.map((c) => `• ${ownContainerLine(c, slackDate)}`)].join('\n')));
+    lines.push(head, ...running.map((c) => `• ${ownContainerLine(c, plainDate)}`));
+  }
 
   if (STOP_TOPICS.has(topic.id) && retirements.length > 0) {
     const shown = retirements.slice(0, MAX_LISTED_RETIREMENTS);
@@ -130,18 +174,38 @@ export function answerForTopic(topic: Topic, ctx: UserContext): Answer {
   return { text: lines.join('\n'), blocks };
 }
 
-function unsureAnswer(alternatives: Topic[], ctx: UserContext): Answer {
-  const intro = "I'm not sure I understood that, and I'd rather not guess. Is your question about one of these?";
+function unsureAnswer(result: FaqResult, ctx: UserContext): Answer {
+  const intro = result.declined
+    ? `${result.declined} If it is about DS01 after all, is it one of these?`
+    : "I'm not sure I understood that, and I'd rather not guess. Is your question about one of these?";
   const admins = `If none of these fit, the DS01 admins can help: ${ctx.adminContact}`;
-  const shown = alternatives.slice(0, 3);
+  const shown = result.alternatives.slice(0, 3);
+  const docs = result.sections.length > 0 ? ['These parts of the DS01 docs look related:', ...result.sections.map(sectionLine)] : [];
   return {
-    text: [intro, ...shown.map((t) => `• ${t.title}`), admins].join('\n'),
+    text: [intro, ...shown.map((t) => `• ${t.title}`), ...docs, admins].join('\n'),
     blocks: [
       section(intro),
       ...shown.map((t) => section(`*${t.title}*`, button('Show answer', FAQ_ACTION.showTopic, t.id))),
+      ...(docs.length > 0 ? [section(docs.join('\n'))] : []),
       { type: 'context', elements: [mrkdwn(admins)] },
     ],
   };
+}
+
+function sectionLine(s: DocSection): string {
+  return `• ${escape(s.heading)}: \`${s.page}${s.anchor ? `#${s.anchor}` : ''}\``;
+}
+
+function gpusNowLine(g: GpusNow): string {
+  if (g.hosts === 0) return 'Right now no GPU host has reported in, so I cannot see which GPUs are free.';
+  if (g.free === 0) return `Right now all ${g.total} GPUs are taken; one frees up when someone's container is retired or stopped.`;
+  return `Right now ${g.free} ${g.free === 1 ? 'GPU is' : 'GPUs are'} free, out of ${g.total}.`;
+}
+
+function ownContainerLine(c: OwnContainer, date: (iso: string) => string): string {
+  const since = c.since ? `, started ${date(c.since)}` : '';
+  const ends = c.runtimeEndsAt ? `; its maximum runtime runs out around ${date(c.runtimeEndsAt)}` : '';
+  return `\`${escape(c.project)}\` on \`${escape(c.host)}\`${since}${ends}.`;
 }
 
 function retirementLine(r: RecentRetirement, date: (iso: string) => string): string {

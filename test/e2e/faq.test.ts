@@ -155,6 +155,45 @@ describe('Ask DS01: DM answers, feedback, /ds01 help and the App Home', () => {
     expect(stopped).toMatch(/`demo` on `gpu1` was retired by the \*idle timeout\*/);
   });
 
+  it('a hostile 40 000-character DM (Slack\'s maximum) is answered with the cap sentence, and the bot keeps answering', async () => {
+    const hostile = 'x: command not '.repeat(3000).slice(0, 40_000);
+    const answer = await ask(hostile);
+    expect(messageText(answer.args)).toMatch(/^Your message was very long \(40,000 characters\), so I only read/);
+    const after = await ask('how do I open jupyter lab in my container?');
+    expect(messageText(after.args)).toContain(title('jupyter'));
+  });
+
+  it('about her: a GPU question says how many GPUs are free now; a runtime question lists her running container and when its runtime ends', async () => {
+    const createdAt = new Date(Date.now() - 3_600_000).toISOString();
+    const snap: HostSnapshot = HostSnapshot.parse({
+      hostId: 'gpufaq',
+      updatedAt: new Date().toISOString(),
+      gpuMode: 'fake',
+      gpus: [
+        { slot: '0', uuid: 'GPU-faq-0', name: 'Fake GPU', gpuEq: 1, holder: { container: 'faqdemo._.1001', user: 'alice' } },
+        { slot: '1', uuid: 'GPU-faq-1', name: 'Fake GPU', gpuEq: 1, holder: null },
+      ],
+      containers: [
+        { name: 'faqdemo._.1001', user: 'alice', project: 'faqdemo', state: 'running', image: 'ds01-1001/faqdemo:latest', gpuUuids: ['GPU-faq-0'], createdAt, protected: false },
+        { name: 'bobfaq._.1002', user: 'bob', project: 'bobfaq', state: 'running', image: 'ds01-1002/bobfaq:latest', gpuUuids: [], createdAt, protected: false },
+      ],
+      images: [],
+    });
+    await r.set(RedisKey.host('gpufaq'), JSON.stringify(snap), 'EX', 300);
+    await r.sadd(RedisKey.hostsIndex, 'gpufaq');
+    try {
+      const gpus = messageText((await ask('is there a GPU free right now? how many gpus does ds01 have')).args);
+      expect(gpus).toMatch(/Right now (\d+ GPUs? (is|are) free, out of \d+|all \d+ GPUs are taken)/);
+      const runtime = messageText((await ask('what is the maximum runtime of my container?')).args);
+      expect(runtime).toContain('Your containers running now:');
+      expect(runtime).toMatch(/`faqdemo` on `gpufaq`, started .+; its maximum runtime runs out around /);
+      expect(runtime).not.toContain('bobfaq'); // only her own containers
+    } finally {
+      await r.srem(RedisKey.hostsIndex, 'gpufaq');
+      await r.del(RedisKey.host('gpufaq'));
+    }
+  });
+
   it('an off-topic question: not sure, the three closest topics as buttons, and how to reach the admins; a topic button answers it', async () => {
     const unsure = await ask('what is the capital of France');
     const text = messageText(unsure.args);

@@ -7,15 +7,17 @@ import { z } from 'zod';
 import { composeAnswer, type Answer, type Block, type Button, type UserContext } from '../../src/faq/answer.js';
 import { buildFeedback, feedbackFromAction, parseFeedback, serializeFeedback } from '../../src/faq/feedback.js';
 import { loadKnowledgeBase, parseKnowledgeBase } from '../../src/faq/knowledge-base.js';
-import { FaqIndex } from '../../src/faq/search.js';
+import { buildFaqIndex } from '../../src/faq/engine.js';
+import { QuestionSetSchema as DevSetSchema } from '../../src/faq/evaluate.js';
 
 const QuestionSetSchema = z.object({
-  on_topic: z.array(z.object({ q: z.string().min(1), topic: z.string() })).min(90),
+  on_topic: z.array(z.object({ q: z.string().min(1), topic: z.string(), also: z.array(z.string()).optional() })).min(90),
   off_topic: z.array(z.string().min(1)).min(25),
 });
 const questionSet = QuestionSetSchema.parse(parse(readFileSync(new URL('./questions.yaml', import.meta.url), 'utf8')));
 const topics = loadKnowledgeBase();
-const index = new FaqIndex(topics);
+const index = buildFaqIndex();
+const devSet = DevSetSchema.parse(parse(readFileSync(new URL('./dev.yaml', import.meta.url), 'utf8')));
 const DOCS_COPY = DS01_REFERENCE;
 
 const REQUIRED_TOPICS = [
@@ -94,22 +96,24 @@ describe('FAQ knowledge base (topics.yaml)', () => {
     expect(missing).toEqual([]);
   });
 
-  it('question set only expects topics that exist', () => {
+  it('question sets only expect topics that exist, and every topic is asked about in one of them', () => {
     const ids = new Set(topics.map((t) => t.id));
-    expect(questionSet.on_topic.filter((q) => !ids.has(q.topic))).toEqual([]);
-    for (const id of ids) expect(questionSet.on_topic.some((q) => q.topic === id), `no question for ${id}`).toBe(true);
+    const expected = [...questionSet.on_topic.flatMap((q) => [q.topic, ...(q.also ?? [])]), ...devSet.on_topic.flatMap((q) => q.topics)];
+    expect(expected.filter((id) => !ids.has(id))).toEqual([]);
+    for (const id of ids) expect(expected.includes(id), `no question for ${id}`).toBe(true);
   });
 });
 
 describe('FaqIndex retrieval over test/faq/questions.yaml', () => {
-  const outcomes = questionSet.on_topic.map(({ q, topic }) => {
-    const analysis = index.analyse(q);
+  const outcomes = questionSet.on_topic.map(({ q, topic, also }) => {
     const result = index.ask(q);
-    return { q, expected: topic, top: analysis.ranked[0]?.topic.id ?? '(none)', result };
+    // The answer, or when unsure the first topic offered instead.
+    const top = (result.confident ? result.topic?.id : result.alternatives[0]?.id) ?? '(none)';
+    return { q, expected: topic, accepted: [topic, ...(also ?? [])], top, result };
   });
 
-  it('ranks the expected topic first for at least 95% of on-topic questions', () => {
-    const misses = outcomes.filter((o) => o.top !== o.expected);
+  it('answers with, or offers first, the expected topic for at least 95% of on-topic questions', () => {
+    const misses = outcomes.filter((o) => !o.accepted.includes(o.top));
     const accuracy = 1 - misses.length / outcomes.length;
     console.info(`FAQ top-1 accuracy: ${(accuracy * 100).toFixed(1)}% of ${outcomes.length} questions`);
     const report = misses.map((m) => `  "${m.q}": expected ${m.expected}, got ${m.top}`).join('\n');
@@ -118,7 +122,7 @@ describe('FaqIndex retrieval over test/faq/questions.yaml', () => {
 
   it('never gives a confident answer with the wrong topic', () => {
     const wrong = outcomes
-      .filter((o) => o.result.confident && o.result.topic?.id !== o.expected)
+      .filter((o) => o.result.confident && !o.accepted.includes(o.result.topic?.id ?? ''))
       .map((o) => `"${o.q}": expected ${o.expected}, answered ${o.result.topic?.id}`);
     expect(wrong).toEqual([]);
   });

@@ -1,12 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { findUserBySlackId } from '../../config/ds01-config.js';
 import { RedisKey } from '../../contract/queues.js';
+import { effectiveLimits } from '../../limits/resource-limits.js';
 import type { RetireReason } from '../../contract/jobs.js';
 import { answerForTopic, composeAnswer, type RetirementReason, type UserContext } from '../../faq/answer.js';
 import { parseFeedback, serializeFeedback, type FeedbackRecord } from '../../faq/feedback.js';
+import { capQuestion } from '../../faq/question.js';
 import { loadKnowledgeBase, type Topic } from '../../faq/knowledge-base.js';
-import { FaqIndex } from '../../faq/search.js';
+import { buildFaqIndex } from '../../faq/engine.js';
+import type { FaqIndex } from '../../faq/search.js';
 import { decorateAnswer, greetingMessage, type SlackMessage } from '../blocks/faq.js';
 import type { BotDeps } from '../deps.js';
 import { recentRetirements } from '../recent-retirements.js';
@@ -21,7 +25,7 @@ let topicsById: Map<string, Topic> | undefined;
 
 /** The FAQ index, built once per process (registerEvents builds it at startup). */
 export function faqIndex(): FaqIndex {
-  index ??= new FaqIndex(loadKnowledgeBase());
+  index ??= buildFaqIndex();
   return index;
 }
 
@@ -43,13 +47,39 @@ const FAQ_REASON: Record<RetireReason, RetirementReason> = {
   max_runtime: 'max_runtime',
 };
 
-/** What the FAQ needs to know about this asker to answer about *their* containers. */
-export async function userContextFor(deps: Pick<BotDeps, 'redis' | 'config'>, slackUserId: string): Promise<UserContext> {
-  const recent = await recentRetirements(deps.redis, slackUserId);
-  return {
+type FaqDeps = Pick<BotDeps, 'redis' | 'config' | 'hosts' | 'limits' | 'userOverrides'>;
+
+/**
+ * What the FAQ needs to know about this asker to answer about *their* situation: their recent
+ * retirements, the GPUs free right now, and their running containers with when the group's maximum
+ * runtime runs out. Anyone may DM the bot; the container part is only filled for registered users.
+ */
+export async function userContextFor(deps: FaqDeps, slackUserId: string): Promise<UserContext> {
+  const [recent, hosts] = await Promise.all([recentRetirements(deps.redis, slackUserId), deps.hosts.online()]);
+  const user = findUserBySlackId(deps.config, slackUserId);
+  const gpus = hosts.flatMap((h) => h.gpus);
+  const ctx: UserContext = {
     adminContact: deps.config.admin_contact,
     recentRetirements: recent.map((r) => ({ project: r.project, host: r.host, at: r.at, lostPackages: r.lostPackages, reason: FAQ_REASON[r.reason] })),
+    gpusNow: { free: gpus.filter((g) => !g.holder).length, total: gpus.length, hosts: hosts.length },
   };
+  if (user) {
+    const maxRuntimeH = effectiveLimits(deps.limits, {
+      user: user.user,
+      ...(user.group ? { group: user.group } : {}),
+      ...(deps.userOverrides ? { overrides: deps.userOverrides } : {}),
+    }).maxRuntimeH;
+    ctx.ownContainers = hosts.flatMap((h) =>
+      h.containers
+        .filter((c) => c.user === user.user && c.state === 'running')
+        .map((c) => {
+          const since = c.createdAt && !Number.isNaN(Date.parse(c.createdAt)) ? c.createdAt : null;
+          const runtimeEndsAt = since && maxRuntimeH != null ? new Date(Date.parse(since) + maxRuntimeH * 3_600_000).toISOString() : null;
+          return { project: c.project, host: h.hostId, since, runtimeEndsAt };
+        }),
+    );
+  }
+  return ctx;
 }
 
 /** A question as asked, kept for a while so that feedback on its answer can name it. */
@@ -92,19 +122,21 @@ export async function mostAsked(redis: Redis, n: number): Promise<Array<{ topic:
  * Answers a question for this user: the composed FAQ answer (or "not sure" with the closest topics),
  * with its buttons tied to a stored ask so feedback can name the question. Counts confident answers.
  */
-export async function askFaq(deps: Pick<BotDeps, 'redis' | 'config'>, slackUserId: string, question: string): Promise<SlackMessage & { topicId: string | null }> {
+export async function askFaq(deps: FaqDeps, slackUserId: string, question: string): Promise<SlackMessage & { topicId: string | null }> {
+  // The size cap comes before anything else looks at the text (one DM must not stall the bot).
+  const capped = capQuestion(question);
   const idx = faqIndex();
-  if (idx.analyse(question).words.length === 0) return { ...greetingMessage(deps.config.admin_contact), topicId: null };
-  const result = idx.ask(question);
+  if (idx.analyse(capped.text).words.length === 0) return { ...greetingMessage(deps.config.admin_contact), topicId: null };
+  const result = idx.ask(capped);
   const ctx = await userContextFor(deps, slackUserId);
   const askId = newAskId();
-  await rememberAsk(deps.redis, askId, { question, slackUserId });
+  await rememberAsk(deps.redis, askId, { question: capped.text, slackUserId });
   if (result.confident && result.topic) await countAsked(deps.redis, result.topic.id);
   return { ...decorateAnswer(composeAnswer(result, ctx), askId), topicId: result.confident && result.topic ? result.topic.id : null };
 }
 
 /** The answer for one topic the user picked (a topic button), tied to the original ask when known. */
-export async function answerTopic(deps: Pick<BotDeps, 'redis' | 'config'>, slackUserId: string, topic: Topic, askId: string | undefined): Promise<SlackMessage> {
+export async function answerTopic(deps: FaqDeps, slackUserId: string, topic: Topic, askId: string | undefined): Promise<SlackMessage> {
   const ctx = await userContextFor(deps, slackUserId);
   let id = askId;
   if (!id || !(await recallAsk(deps.redis, id))) {
