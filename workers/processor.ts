@@ -3,6 +3,8 @@ import { HostJob, type Person, type ReplyTarget } from '../src/contract/jobs.js'
 import { Ds01Error, ErrorCode, userMessageOf } from '../src/shared/errors.js';
 import type { WorkerContext } from './context.js';
 import { verify } from '../src/contract/signing.js';
+import { recordAudit } from '../src/audit/audit-log.js';
+import { containerName, imageName } from '../src/ds01/naming.js';
 import { nowIso } from './context.js';
 import { BuildFailure, build } from './jobs/build.js';
 import { launch } from './jobs/launch.js';
@@ -35,11 +37,13 @@ export function createProcessor(ctx: WorkerContext) {
     try {
       const result = await runJob(jobCtx, data, job.timestamp);
       ctx.metrics.jobs.inc({ kind: data.kind, outcome: 'done' });
+      await audit(ctx, data, 'done', null);
       return result;
     } catch (err) {
       const userError = err instanceof Ds01Error && !err.retryable;
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       ctx.metrics.jobs.inc({ kind: data.kind, outcome: userError ? 'refused' : 'failed' });
+      if (userError || lastAttempt) await audit(ctx, data, userError ? 'refused' : 'failed', err instanceof Ds01Error ? err.code : ErrorCode.Internal);
       if (data.kind !== 'lifecycle' && (userError || lastAttempt)) {
         jobCtx.log.warn({ err, code: err instanceof Ds01Error ? err.code : ErrorCode.Internal }, 'job failed');
         await reportFailure(ctx, data, err);
@@ -52,6 +56,20 @@ export function createProcessor(ctx: WorkerContext) {
       timer();
     }
   };
+}
+
+/** One audit entry per finished job (the lifecycle pass records its own retirements). */
+async function audit(ctx: WorkerContext, data: HostJob, result: 'done' | 'refused' | 'failed', code: string | null): Promise<void> {
+  if (data.kind === 'lifecycle') return;
+  await recordAudit(ctx.redis, ctx.log, {
+    who: data.requestedBy,
+    owner: data.owner.user,
+    what: data.kind === 'retire' ? `retire:${data.reason}` : data.kind,
+    target: data.kind === 'build' ? imageName(data.owner.uid, data.project) : containerName(data.project, data.owner.uid),
+    host: ctx.hostId,
+    result,
+    code,
+  });
 }
 
 function runJob(ctx: WorkerContext, data: HostJob, queuedAt: number): Promise<unknown> {

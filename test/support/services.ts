@@ -38,8 +38,9 @@ export async function resetWorld(): Promise<void> {
   await Promise.all(containers.map((c) => d.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
   const images = await d.listImages();
   for (const img of images) {
-    if ((img.RepoTags ?? []).some((t) => t.startsWith('ds01-') && !t.startsWith('ds01-test/'))) {
-      await d.getImage(img.Id).remove({ force: true }).catch(() => undefined);
+    // By tag: an image built with no new layer shares its id with the test base image, which stays.
+    for (const tag of img.RepoTags ?? []) {
+      if (tag.startsWith('ds01-') && !tag.startsWith('ds01-test/')) await d.getImage(tag).remove().catch(() => undefined);
     }
   }
   const r = redis();

@@ -4,6 +4,7 @@ import { Ds01Error, ErrorCode } from '../../src/shared/errors.js';
 import type { WorkerContext } from '../context.js';
 import { containerLimits, limitsFor, nowIso, ownerEntry } from '../context.js';
 import { userIds } from '../user-fs/as-user.js';
+import { recordAudit } from '../../src/audit/audit-log.js';
 import { crashPoint } from '../crash-point.js';
 import { gpuUuidsOf } from '../host/host-state.js';
 import { lostPackages } from '../lifecycle/lost-packages.js';
@@ -99,6 +100,10 @@ export async function retireContainer(ctx: WorkerContext, r: Retirement): Promis
     await ctx.engine.remove(name);
     await ctx.refreshHost();
     ctx.metrics.retirements.inc({ reason: r.reason });
+    // Retirements the worker decides itself have no job of their own to audit.
+    if (r.requestedBy === 'ds01') {
+      await recordAudit(ctx.redis, ctx.log, { who: 'ds01', owner: r.owner.user, what: `retire:${r.reason}`, target: name, host: ctx.hostId, result: 'done', code: null });
+    }
     ctx.log.info({ container: name, reason: r.reason }, 'container retired');
   }
   await ctx.events.publish(event, `${r.requestId}.retired`);

@@ -10,6 +10,7 @@ export const COMMAND_LINES: Array<[string, string]> = [
   ['/ds01 limits', 'Your group\'s limits: GPUs, containers, idle and runtime.'],
   ['/ds01 keepalive <project> [hours]', 'Keep an idle container from being retired for a while.'],
   ['/ds01 help [question]', 'This list, or an answer to a question such as "why did my packages disappear?".'],
+  ['/ds01 audit [user]', 'Admins: who did what to which container or image, newest first.'],
 ];
 
 export function helpText(): string {

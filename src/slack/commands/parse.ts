@@ -9,7 +9,7 @@ import { ProjectName } from '../../ds01/naming.js';
  * Pure: no I/O, so it is safe before the 3-second ack.
  */
 
-export const SUBCOMMANDS = ['launch', 'retire', 'image-update', 'status', 'gpus', 'limits', 'keepalive', 'help'] as const;
+export const SUBCOMMANDS = ['launch', 'retire', 'image-update', 'status', 'gpus', 'limits', 'keepalive', 'help', 'audit'] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 
 // Messages are whole sentences' openings: the reply adds `. Usage: ...` after them.
@@ -32,7 +32,8 @@ export type Command =
   | { sub: 'gpus' }
   | { sub: 'limits' }
   | { sub: 'keepalive'; project: string; hours?: number }
-  | { sub: 'help'; question?: string };
+  | { sub: 'help'; question?: string }
+  | { sub: 'audit'; user?: string };
 
 export type ParseResult = { ok: true; command: Command } | { ok: false; message: string; showHelp: boolean };
 
@@ -45,6 +46,7 @@ const OPTIONS = {
   limits: {},
   keepalive: {},
   help: {},
+  audit: {},
 } as const;
 
 const USAGE: Record<Subcommand, string> = {
@@ -56,6 +58,7 @@ const USAGE: Record<Subcommand, string> = {
   limits: '`/ds01 limits`',
   keepalive: '`/ds01 keepalive <project> [hours]`',
   help: '`/ds01 help [question]`',
+  audit: '`/ds01 audit [user]` (admins)',
 };
 
 export function usageOf(sub: Subcommand): string {
@@ -145,6 +148,12 @@ export function parseCommand(text: string): ParseResult {
         return { ok: true, command: { sub: 'retire', project: p, user: u.data, force: values.force === true } };
       }
       return { ok: true, command: { sub: 'retire', project: p, force: values.force === true } };
+    }
+    case 'audit': {
+      if (positionals[0] === undefined) return { ok: true, command: { sub: 'audit' } };
+      const u = UserName.safeParse(positionals[0]);
+      if (!u.success) return fail(`${u.error.issues[0]!.message.replace('`--user` takes', '`audit` takes')}.`);
+      return { ok: true, command: { sub: 'audit', user: u.data } };
     }
     case 'image-update': {
       const p = project(positionals[0], s);
