@@ -46,6 +46,9 @@ fi
 export DS01_HOST_ID=${DS01_HOST_ID:-$(hostname | tr -c 'A-Za-z0-9_.\n-' '-')}
 echo "[dev] worker: host $DS01_HOST_ID, GPUs $DS01_GPUS, Docker $DOCKER_HOST; Redis $REDIS_URL" >&2
 
+# The local console only when no Slack variable is set at all: the bot refuses a partial Slack setup.
+if [ -z "${SLACK_BOT_TOKEN:-}${SLACK_APP_TOKEN:-}${SLACK_SIGNING_SECRET:-}" ]; then export DS01_LOCAL_CONSOLE=1; fi
+
 mkdir -p "$DS01_RUN_DIR"
 npx tsx workers/main.ts >"$DS01_RUN_DIR/worker.log" 2>&1 &
 worker=$!

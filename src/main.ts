@@ -7,24 +7,30 @@ import { startBot, type RunningBot } from './app.js';
 import { createLogger } from './shared/logger.js';
 
 /**
- * `npm run bot`. HTTP mode with SLACK_SIGNING_SECRET, Socket Mode with SLACK_APP_TOKEN. With no
- * Slack tokens it still runs: a local console stands in for Slack, so an admin can try
- * `/ds01 launch demo` against the workers before the Slack app exists, and it says what is missing.
+ * `npm run bot` / `npm start`. HTTP mode with SLACK_SIGNING_SECRET, Socket Mode with SLACK_APP_TOKEN.
+ * A partial Slack configuration stops start-up with a sentence naming what is missing. The local
+ * console (a stand-in for Slack, so an admin can try `/ds01 launch demo` before the Slack app
+ * exists) runs only when asked for with DS01_LOCAL_CONSOLE=1, which `npm run dev` sets.
  */
+const log = createLogger('ds01-bot');
+
 async function main(): Promise<void> {
-  const log = createLogger('ds01-bot');
-  const { env, config, limits, userOverrides } = loadStartup(log, () => loadBotEnv());
-  const mode = slackMode(env);
+  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled promise rejection'));
+  const { env, config, limits, userOverrides } = loadStartup(log, () => {
+    const e = loadBotEnv();
+    return { ...e, mode: slackMode(e) };
+  });
+  const mode = env.mode;
   let bot: RunningBot;
   let sim: SlackSimulator | undefined;
   if (mode.kind === 'local') {
-    log.warn({ missing: mode.missing }, 'No Slack credentials: running with a local console instead of Slack. Set the missing variables to connect to your workspace.');
+    log.warn({ missing: mode.missing }, 'DS01_LOCAL_CONSOLE=1: running with a local console instead of Slack. Set the Slack variables (and unset DS01_LOCAL_CONSOLE) to connect to your workspace.');
     sim = new SlackSimulator();
     await sim.start();
     const signingSecret = randomBytes(16).toString('hex');
     bot = await startBot({
       env: { ...env, SLACK_API_URL: sim.apiUrl },
-      transport: { kind: 'http', botToken: 'xoxb-local-console', signingSecret, port: env.PORT },
+      transport: { kind: 'http', botToken: 'xoxb-local-console', signingSecret, port: env.PORT, host: '127.0.0.1' },
       config,
       limits,
       ...(userOverrides ? { userOverrides } : {}),
@@ -34,7 +40,10 @@ async function main(): Promise<void> {
   } else {
     bot = await startBot({
       env,
-      transport: mode.kind === 'http' ? { kind: 'http', botToken: mode.botToken, signingSecret: mode.signingSecret, port: env.PORT } : { kind: 'socket', botToken: mode.botToken, appToken: mode.appToken },
+      transport:
+        mode.kind === 'http'
+          ? { kind: 'http', botToken: mode.botToken, signingSecret: mode.signingSecret, port: env.PORT }
+          : { kind: 'socket', botToken: mode.botToken, appToken: mode.appToken, ...(env.DS01_METRICS_PORT ? { opsPort: env.DS01_METRICS_PORT, opsHost: env.DS01_METRICS_HOST } : {}) },
       config,
       limits,
       ...(userOverrides ? { userOverrides } : {}),
@@ -54,4 +63,8 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
-void main();
+main().catch((err: Error) => {
+  // Slack refusing the tokens, the port being taken: one line, then stop (the supervisor restarts us).
+  log.fatal({ err: err.message }, 'cannot start the bot');
+  process.exit(1);
+});
