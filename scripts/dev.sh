@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Quick start: runs the bot and one worker on this machine.
-#  - Redis: $REDIS_URL if it answers, else a private one (scripts/services.sh).
-#  - Docker: $DOCKER_HOST if it answers, else a private engine with the offline demo image.
+#  - Redis: $REDIS_URL when you set it, else a private one this script starts (scripts/services.sh).
+#  - Docker: $DOCKER_HOST when you set it, else a private engine with the offline demo image. The
+#    host's own engine is used only when you ask: DOCKER_HOST=unix:///var/run/docker.sock npm run dev
+#  Neither is ever flushed or stopped here; `npm run services:stop` stops the private ones.
 #  - Config: $DS01_CONFIG, else a demo config with one user (alice) and a project "demo".
 #  - Slack: with SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN) the bot connects to
 #    Slack; without them it runs a local console: type "launch demo" and watch what it would say.
@@ -10,9 +12,11 @@ cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
 source scripts/services.sh
 _apt_install
-if [ -n "${REDIS_URL:-}" ] && redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1; then :; else ensure_redis; fi
-if [ -n "${DOCKER_HOST:-}" ] && docker -H "$DOCKER_HOST" version >/dev/null 2>&1; then :
-elif docker -H unix:///var/run/docker.sock version >/dev/null 2>&1; then export DOCKER_HOST=unix:///var/run/docker.sock
+if [ -n "${REDIS_URL:-}" ]; then
+  redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1 || { echo "[dev] REDIS_URL=$REDIS_URL does not answer" >&2; exit 1; }
+else ensure_redis; fi
+if [ -n "${DOCKER_HOST:-}" ]; then
+  docker -H "$DOCKER_HOST" version >/dev/null 2>&1 || { echo "[dev] DOCKER_HOST=$DOCKER_HOST does not answer" >&2; exit 1; }
 else ensure_docker; fi
 ensure_base_image
 
@@ -52,6 +56,7 @@ if [ -z "${SLACK_BOT_TOKEN:-}${SLACK_APP_TOKEN:-}${SLACK_SIGNING_SECRET:-}" ]; t
 mkdir -p "$DS01_RUN_DIR"
 npx tsx workers/main.ts >"$DS01_RUN_DIR/worker.log" 2>&1 &
 worker=$!
-trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null' EXIT
+# Ctrl-C / Ctrl-D stop the bot and this worker; Redis and the engine (and users' containers) stay.
+trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null; services_hint' EXIT
 echo "[dev] worker log: $DS01_RUN_DIR/worker.log" >&2
 npx tsx src/main.ts

@@ -16,8 +16,7 @@ import { BotMetrics } from './slack/metrics.js';
 import { startOutbox } from './slack/outbox.js';
 
 export type AppTransport =
-  | { kind: 'http'; botToken: string; signingSecret: string; port: number; host?: string }
-  /** Socket Mode has no HTTP server of its own: health and metrics go on `opsPort` when set. */
+  | { kind: 'http'; botToken: string; signingSecret: string; port: number; host?: string; opsPort?: number; opsHost?: string }
   | { kind: 'socket'; botToken: string; appToken: string; opsPort?: number; opsHost?: string };
 
 export interface RunningBot {
@@ -70,20 +69,24 @@ export async function startBot(opts: {
   metrics.instrumentApp(app);
   registerListeners(app, deps);
   const ops: OpsEndpoints = { ready: redisReady(redis), metrics: metrics.registry };
-  let server: Server | undefined;
+  const servers: Server[] = [];
   if (transport.kind === 'http') {
     // Our server in front of Bolt's receiver: bounded request bodies, and the ops endpoints.
-    server = createSlackHttpServer({ receiver: receiver!, ops, log });
+    const server = createSlackHttpServer({ receiver: receiver!, ops, log });
     await listen(server, transport.port, transport.host);
+    servers.push(server);
   } else {
     await app.start();
-    if (transport.opsPort) server = await startOpsServer(ops, transport.opsPort, transport.opsHost ?? '127.0.0.1');
   }
+  // Socket Mode has no HTTP server of its own: health and metrics go on DS01_METRICS_PORT (in
+  // HTTP mode too when set, so a healthcheck reads the same port in both modes).
+  if (transport.opsPort) servers.push(await startOpsServer(ops, transport.opsPort, transport.opsHost ?? '127.0.0.1'));
   const outbox: Worker = startOutbox(deps, app.client, outboxConnection, log);
   log.info(
     {
       mode: transport.kind,
-      ...(transport.kind === 'http' ? { port: transport.port, path: '/slack/events' } : transport.opsPort ? { metricsPort: transport.opsPort } : {}),
+      ...(transport.kind === 'http' ? { port: transport.port, path: '/slack/events' } : {}),
+      ...(transport.opsPort ? { metricsPort: transport.opsPort } : {}),
     },
     'DS01 bot ready',
   );
@@ -91,7 +94,7 @@ export async function startBot(opts: {
     app,
     deps,
     stop: async () => {
-      if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
       if (transport.kind === 'socket') await app.stop();
       await outbox.close();
       await metrics.close();

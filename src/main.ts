@@ -38,12 +38,13 @@ async function main(): Promise<void> {
     });
     startLocalConsole({ sim, port: env.PORT, signingSecret, config, missing: mode.missing });
   } else {
+    const ops = env.DS01_METRICS_PORT ? { opsPort: env.DS01_METRICS_PORT, opsHost: env.DS01_METRICS_HOST } : {};
     bot = await startBot({
       env,
       transport:
         mode.kind === 'http'
-          ? { kind: 'http', botToken: mode.botToken, signingSecret: mode.signingSecret, port: env.PORT }
-          : { kind: 'socket', botToken: mode.botToken, appToken: mode.appToken, ...(env.DS01_METRICS_PORT ? { opsPort: env.DS01_METRICS_PORT, opsHost: env.DS01_METRICS_HOST } : {}) },
+          ? { kind: 'http', botToken: mode.botToken, signingSecret: mode.signingSecret, port: env.PORT, ...ops }
+          : { kind: 'socket', botToken: mode.botToken, appToken: mode.appToken, ...ops },
       config,
       limits,
       ...(userOverrides ? { userOverrides } : {}),

@@ -57,10 +57,12 @@ describe("the bot's HTTP port", () => {
   const secret = newSigningSecret();
   let bot: Proc;
   let port = 0;
+  let opsPort = 0;
 
   beforeAll(async () => {
     await slack.start();
     port = await freePort();
+    opsPort = await freePort();
     bot = startProcess('bot', 'src/main.ts', {
       SLACK_BOT_TOKEN: 'xoxb-test-token',
       SLACK_SIGNING_SECRET: secret,
@@ -68,6 +70,7 @@ describe("the bot's HTTP port", () => {
       PORT: String(port),
       REDIS_URL: redisUrl(),
       DS01_CONFIG: world.configFile,
+      DS01_METRICS_PORT: String(opsPort),
     });
     await bot.waitForLine(/DS01 bot ready/);
   });
@@ -122,6 +125,13 @@ describe("the bot's HTTP port", () => {
     expect(text).toMatch(/^ds01_bot_outbox_backlog \d+$/m);
     expect(text).toContain('# TYPE ds01_bot_slack_api_errors_total counter');
     expect(text).toContain('# TYPE ds01_bot_queue_depth gauge');
+  });
+
+  it('also serves them on DS01_METRICS_PORT when set (the port compose probes in either mode), without Slack there', async () => {
+    expect((await fetch(`http://127.0.0.1:${opsPort}/healthz`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${opsPort}/readyz`)).status).toBe(200);
+    expect(await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text()).toContain('ds01_bot_outbox_backlog');
+    expect((await fetch(`http://127.0.0.1:${opsPort}/slack/events`, { method: 'POST', body: '{}' })).status).toBe(404);
   });
 });
 
