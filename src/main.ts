@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
 import { loadStartup } from './config/startup.js';
 import { loadBotEnv, slackMode } from './env.js';
 import { startLocalConsole } from './local/console.js';
@@ -12,7 +15,15 @@ import { createLogger } from './shared/logger.js';
  * console (a stand-in for Slack, so an admin can try `/ds01 launch demo` before the Slack app
  * exists) runs only when asked for with DS01_LOCAL_CONSOLE=1, which `npm run dev` sets.
  */
-const log = createLogger('ds01-bot');
+/**
+ * On the local console the log goes to a file, so it never interleaves with the conversation; only
+ * a fatal start-up line also reaches stderr.
+ */
+const consoleMode = process.env.DS01_LOCAL_CONSOLE === '1';
+const logFile = consoleMode ? (process.env.DS01_LOG_FILE ?? path.join(os.tmpdir(), `ds01-bot-console-${process.pid}.log`)) : undefined;
+const log = logFile
+  ? createLogger('ds01-bot', undefined, undefined, pino.multistream([{ level: 'trace', stream: pino.destination({ dest: logFile, mkdir: true, sync: true }) }, { level: 'fatal', stream: process.stderr }]))
+  : createLogger('ds01-bot');
 
 async function main(): Promise<void> {
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled promise rejection'));
@@ -36,7 +47,7 @@ async function main(): Promise<void> {
       ...(userOverrides ? { userOverrides } : {}),
       log,
     });
-    startLocalConsole({ sim, port: env.PORT, signingSecret, config, missing: mode.missing });
+    startLocalConsole({ sim, port: env.PORT, signingSecret, config, missing: mode.missing, ...(logFile ? { logFile } : {}), onQuit: () => void shutdown('stdin closed') });
   } else {
     const ops = env.DS01_METRICS_PORT ? { opsPort: env.DS01_METRICS_PORT, opsHost: env.DS01_METRICS_HOST } : {};
     bot = await startBot({
@@ -52,14 +63,14 @@ async function main(): Promise<void> {
     });
   }
   let stopping = false;
-  const shutdown = async (signal: string) => {
+  async function shutdown(signal: string): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
     await bot.stop();
     await sim?.stop();
     process.exit(0);
-  };
+  }
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }
