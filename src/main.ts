@@ -21,6 +21,7 @@ import { createLogger } from './shared/logger.js';
  */
 const consoleMode = process.env.DS01_LOCAL_CONSOLE === '1';
 const logFile = consoleMode ? (process.env.DS01_LOG_FILE ?? path.join(os.tmpdir(), `ds01-bot-console-${process.pid}.log`)) : undefined;
+const STOP_TIMEOUT_MS = 10_000;
 const log = logFile
   ? createLogger('ds01-bot', undefined, undefined, pino.multistream([{ level: 'trace', stream: pino.destination({ dest: logFile, mkdir: true, sync: true }) }, { level: 'fatal', stream: process.stderr }]))
   : createLogger('ds01-bot');
@@ -67,6 +68,12 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
+    // The bot holds no work of its own (jobs and undelivered events wait in Redis), so a stop that
+    // hangs (Redis unreachable) must not keep it alive until the supervisor kills it.
+    setTimeout(() => {
+      log.warn({ afterMs: STOP_TIMEOUT_MS }, 'stopping took too long (is Redis reachable?); exiting anyway');
+      process.exit(1);
+    }, STOP_TIMEOUT_MS).unref();
     await bot.stop();
     await sim?.stop();
     process.exit(0);
