@@ -57,7 +57,7 @@ mkdir -p "$DS01_RUN_DIR"
 npx tsx workers/main.ts >"$DS01_RUN_DIR/worker.log" 2>&1 &
 worker=$!
 # Ctrl-C / Ctrl-D stop the bot and this worker; Redis and the engine (and users' containers) stay.
-trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null; services_hint' EXIT
+trap 'kill $worker 2>/dev/null || true; wait $worker 2>/dev/null || true; services_hint' EXIT
 echo "[dev] worker log: $DS01_RUN_DIR/worker.log" >&2
 export DS01_LOG_FILE=${DS01_LOG_FILE:-$DS01_RUN_DIR/bot.log}
 npx tsx src/main.ts
