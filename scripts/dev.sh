@@ -54,10 +54,12 @@ echo "[dev] worker: host $DS01_HOST_ID, GPUs $DS01_GPUS, Docker $DOCKER_HOST; Re
 if [ -z "${SLACK_BOT_TOKEN:-}${SLACK_APP_TOKEN:-}${SLACK_SIGNING_SECRET:-}" ]; then export DS01_LOCAL_CONSOLE=1; fi
 
 mkdir -p "$DS01_RUN_DIR"
-npx tsx workers/main.ts >"$DS01_RUN_DIR/worker.log" 2>&1 &
+# The worker in a session of its own (its pid is its process group), so stopping it reaches tsx's
+# node child too, and the terminal's Ctrl-C does not: it gets SIGTERM and finishes running jobs.
+setsid node_modules/.bin/tsx workers/main.ts >"$DS01_RUN_DIR/worker.log" 2>&1 &
 worker=$!
 # Ctrl-C / Ctrl-D stop the bot and this worker; Redis and the engine (and users' containers) stay.
-trap 'kill $worker 2>/dev/null || true; wait $worker 2>/dev/null || true; services_hint' EXIT
+trap 'kill -TERM -- -$worker 2>/dev/null || true; wait $worker 2>/dev/null || true; services_hint' EXIT
 echo "[dev] worker log: $DS01_RUN_DIR/worker.log" >&2
 export DS01_LOG_FILE=${DS01_LOG_FILE:-$DS01_RUN_DIR/bot.log}
-npx tsx src/main.ts
+node_modules/.bin/tsx src/main.ts
