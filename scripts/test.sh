@@ -6,5 +6,6 @@ cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
 source scripts/services.sh
 ensure_services
+trap services_hint EXIT
 npx tsc --noEmit
 npx vitest run "$@"

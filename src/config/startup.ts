@@ -1,7 +1,11 @@
 import { loadResourceLimits, loadUserOverrides, type ResourceLimits, type UserOverrides } from '../limits/resource-limits.js';
+import { isDs01Error } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { loadDs01Config, type Ds01Config } from './ds01-config.js';
 import { loadJobSecret } from '../contract/signing.js';
+
+/** Bot and worker say the same when the config file is not named. */
+export const DS01_CONFIG_MISSING = 'DS01_CONFIG is not set: point it at the DS01 ChatOps config file (README "Configuration" shows one)';
 
 export interface Startup<E> {
   env: E;
@@ -25,7 +29,7 @@ export function loadStartup<E extends { DS01_CONFIG: string }>(log: Logger, load
     const userOverrides = config.user_overrides_file ? loadUserOverrides(config.user_overrides_file) : undefined;
     return { env, jobSecret, config, limits, ...(userOverrides ? { userOverrides } : {}) };
   } catch (err) {
-    log.fatal({ err: (err as Error).message }, 'cannot start: fix the configuration');
+    log.fatal({ err: isDs01Error(err) ? err.userMessage : (err as Error).message }, 'cannot start: fix the configuration');
     process.exit(2);
   }
 }
