@@ -3,6 +3,7 @@ import { isDs01Error } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { loadDs01Config, type Ds01Config } from './ds01-config.js';
 import { loadJobSecret } from '../contract/signing.js';
+import { addLogSecret } from '../shared/logger.js';
 
 /** Bot and worker say the same when the config file is not named. */
 export const DS01_CONFIG_MISSING = 'DS01_CONFIG is not set: point it at the DS01 ChatOps config file (README "Configuration" shows one)';
@@ -24,6 +25,7 @@ export function loadStartup<E extends { DS01_CONFIG: string }>(log: Logger, load
   try {
     const env = loadEnv();
     const jobSecret = loadJobSecret();
+    addLogSecret(jobSecret); // also when it came from a file
     const config = loadDs01Config(env.DS01_CONFIG);
     const limits = loadResourceLimits(config.limits_file);
     const userOverrides = config.user_overrides_file ? loadUserOverrides(config.user_overrides_file) : undefined;
