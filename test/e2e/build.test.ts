@@ -2,7 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { freePort, Proc } from '../support/processes.js';
+import { freePort, Proc, TEST_JOB_SECRET } from '../support/processes.js';
 import { dockerHost, redisUrl, REPO_ROOT, World } from '../support/services.js';
 
 /** `npm run build`, then `npm start` / `npm run start:worker`: the compiled output with plain node, as the image runs it. */
@@ -11,7 +11,7 @@ const run = promisify(execFile);
 function startCompiled(name: string, entry: string, env: Record<string, string>): Proc {
   const child = spawn(process.execPath, [path.join(REPO_ROOT, entry)], {
     cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'info', DS01_JOB_SECRET: TEST_JOB_SECRET, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: true, // its own process group, as Proc.stop expects
   });

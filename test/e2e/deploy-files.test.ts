@@ -68,7 +68,7 @@ const command = (s: Service): string => (Array.isArray(s.command) ? s.command.jo
 const volumeText = (s: Service): string[] => (s.volumes ?? []).map((v) => (typeof v === 'string' ? v : `${v.source}:${v.target}`));
 const gpuReservation = (s: Service) => s.deploy?.resources?.reservations?.devices?.find((d) => d.driver === 'nvidia');
 
-const ENV = { SLACK_BOT_TOKEN: 'xoxb-1-2-test', SLACK_APP_TOKEN: 'xapp-1-A-2-test', REDIS_PASSWORD: 'pw0123456789abcdef', DS01_HOST_ID: 'gpu1' };
+const ENV = { SLACK_BOT_TOKEN: 'xoxb-1-2-test', SLACK_APP_TOKEN: 'xapp-1-A-2-test', REDIS_PASSWORD: 'pw0123456789abcdef', DS01_HOST_ID: 'gpu1', DS01_JOB_SECRET: 'f'.repeat(64) };
 
 describe('docker-compose.yml: one GPU host running everything', () => {
   it('Redis keeps its data (AOF, a volume), never evicts jobs, wants a password and has a healthcheck', async () => {
@@ -89,6 +89,7 @@ describe('docker-compose.yml: one GPU host running everything', () => {
 
   it('refuses to start without a Redis password or a bot token, naming the variable', async () => {
     expect(await composeError('docker-compose.yml', { ...ENV, REDIS_PASSWORD: '' })).toContain('REDIS_PASSWORD');
+    expect(await composeError('docker-compose.yml', { ...ENV, DS01_JOB_SECRET: '' })).toContain('DS01_JOB_SECRET');
     const { SLACK_BOT_TOKEN: _omit, ...noToken } = ENV;
     expect(await composeError('docker-compose.yml', noToken)).toContain('SLACK_BOT_TOKEN');
   });
@@ -124,7 +125,7 @@ describe('docker-compose.yml: one GPU host running everything', () => {
 
 describe('docker-compose.worker.yml: a worker-only GPU host', () => {
   it('runs only a worker, joined to the central Redis, with GPUs, a healthcheck and a grace period', async () => {
-    const c = await composeConfig('docker-compose.worker.yml', { DS01_HOST_ID: 'gpu2', DS01_REDIS_URL: 'redis://:pw@central:6379' });
+    const c = await composeConfig('docker-compose.worker.yml', { DS01_HOST_ID: 'gpu2', DS01_REDIS_URL: 'redis://:pw@central:6379', DS01_JOB_SECRET: ENV.DS01_JOB_SECRET });
     expect(Object.keys(c.services)).toEqual(['worker']);
     const w = c.services.worker!;
     expect(w.environment?.REDIS_URL).toBe('redis://:pw@central:6379');
@@ -133,7 +134,8 @@ describe('docker-compose.worker.yml: a worker-only GPU host', () => {
     expect(gpuReservation(w)?.capabilities).toEqual(expect.arrayContaining(['gpu', 'utility']));
     expect(w.healthcheck?.test).toBeDefined();
     expect(seconds(w.stop_grace_period)).toBeGreaterThanOrEqual(5 * 60);
-    expect(await composeError('docker-compose.worker.yml', { DS01_HOST_ID: 'gpu2' })).toContain('DS01_REDIS_URL');
+    expect(await composeError('docker-compose.worker.yml', { DS01_HOST_ID: 'gpu2', DS01_JOB_SECRET: ENV.DS01_JOB_SECRET })).toContain('DS01_REDIS_URL');
+    expect(await composeError('docker-compose.worker.yml', { DS01_HOST_ID: 'gpu2', DS01_REDIS_URL: 'redis://:pw@central:6379' })).toContain('DS01_JOB_SECRET');
   });
 });
 

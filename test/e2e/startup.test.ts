@@ -22,7 +22,7 @@ describe('starting the bot and the worker', () => {
   it('without the shared job secret neither starts, and the line says how to make one', async () => {
     const world = new World();
     for (const [name, entry] of [['bot', 'src/main.ts'], ['worker', 'workers/main.ts']] as const) {
-      const p = startProcess(name, entry, { REDIS_URL: redisUrl(), DS01_CONFIG: world.configFile, DS01_GPUS: 'fake:1', PORT: String(await freePort()), DS01_JOB_SECRET: 'short' });
+      const p = startProcess(name, entry, { REDIS_URL: redisUrl(), DS01_CONFIG: world.configFile, DS01_GPUS: 'fake:1', PORT: String(await freePort()), DS01_LOCAL_CONSOLE: '1', DS01_JOB_SECRET: 'short' });
       expect(await p.exit()).toBe(2);
       expect(p.output.join('\n')).toMatch(/DS01_JOB_SECRET .* at least 32 characters.*openssl rand -hex 32/);
     }
