@@ -112,7 +112,7 @@ export function warningMessage(e: EventOf<'limit.warning'>, keepaliveHours: numb
 
 export function keepaliveSetMessage(e: EventOf<'keepalive.set'>): { text: string; blocks: KnownBlock[] } {
   const until = `${e.until.slice(0, 16).replace('T', ' ')} UTC`;
-  const text = `:white_check_mark: \`${e.project}\` on ${e.host} will not be retired for idleness or runtime before ${until}.${e.capped ? ' That is the longest keep-alive DS01 allows.' : ''}`;
+  const text = `:white_check_mark: \`${e.project}\` on ${e.host} will not be retired for idleness before ${until}.${e.capped ? ' That is the longest keep-alive DS01 allows.' : ''} (A keep-alive does not extend the longest run your group allows.)`;
   return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
 }
 

@@ -51,7 +51,7 @@ const OPTIONS = {
 
 const USAGE: Record<Subcommand, string> = {
   launch: '`/ds01 launch <project> [--gpus N] [--rebuild]`',
-  retire: '`/ds01 retire <project>`',
+  retire: '`/ds01 retire <project> [--force]` (admins: `--user <name>`)',
   'image-update': '`/ds01 image-update <project>`',
   status: '`/ds01 status`',
   gpus: '`/ds01 gpus`',
