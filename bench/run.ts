@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,7 +9,7 @@ import { AUDIT_STREAM, AuditEntry } from '../src/audit/audit-log.js';
 import { HostSnapshot } from '../src/contract/hosts.js';
 import { hostQueueName, RedisKey } from '../src/contract/queues.js';
 import { containerName, imageName, Label } from '../src/ds01/naming.js';
-import { postToApp, slashCommandBody } from '../src/local/slack-signing.js';
+import { postToApp, signSlackRequest, slashCommandBody } from '../src/local/slack-signing.js';
 import { Harness, messageText } from '../test/support/harness.js';
 import { freePort, startProcess, type Proc } from '../test/support/processes.js';
 import { baseImage, docker, redis, redisUrl, World, type TestUser } from '../test/support/services.js';
@@ -36,7 +37,7 @@ const want = (figure: 'ack' | 'scale' | 'launch' | 'burst' | 'hostile' | 'faq'):
 
 const P = QUICK
   ? { ack: [{ c: 20, rounds: 2 }], statusSamples: 10, launchRounds: 2, burstUsers: 20, burstWindowMs: 2000, faq: { rounds: 1, builds: 1 }, hostileParsers: false }
-  : { ack: [{ c: 20, rounds: 10 }, { c: 100, rounds: 4 }], statusSamples: 200, launchRounds: 10, burstUsers: 200, burstWindowMs: 10_000, faq: { rounds: 20, builds: 10 }, hostileParsers: true };
+  : { ack: [{ c: 20, rounds: 20 }, { c: 100, rounds: 6 }], statusSamples: 200, launchRounds: 10, burstUsers: 200, burstWindowMs: 10_000, faq: { rounds: 20, builds: 10 }, hostileParsers: true };
 const SIM_HOSTS = 10;
 const SIM_CONTAINERS = 100;
 const USERS = 250;
@@ -63,21 +64,37 @@ async function main(): Promise<void> {
   };
   const rows: Row[] = [];
   const profileDir = path.join(new URL('.', RESULTS_DIR).pathname, 'profiles');
-  const nodeOptions: Record<string, string> = PROFILE ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {};
+  const nodeArgs = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
 
   const world = new World(users);
-  const h = await new Harness(world).start([], nodeOptions);
+  const h = new Harness(world);
+  h.nodeArgs = nodeArgs;
+  await h.start([]);
   const procs: Proc[] = [];
   const r = redis();
   const d = docker();
   try {
     const floorPort = await freePort();
-    const floor = startProcess('bolt-floor', 'bench/floor/bolt-ack.ts', { PORT: String(floorPort), SLACK_SIGNING_SECRET: h.signingSecret, SLACK_API_URL: h.slack.apiUrl, ...nodeOptions });
+    const floor = startProcess('bolt-floor', 'bench/floor/bolt-ack.ts', { PORT: String(floorPort), SLACK_SIGNING_SECRET: h.signingSecret, SLACK_API_URL: h.slack.apiUrl }, nodeArgs);
     procs.push(floor);
     await floor.waitForLine(/bench floor ready/);
     const ours: Target = { name: 'ours', url: h.eventsUrl };
     const bare: Target = { name: 'floor', url: `http://127.0.0.1:${floorPort}/slack/events` };
 
+    const load = new LoadThread();
+    /** Sends all at once from the load thread; each request's time from send to ack. */
+    const sendAll = async (t: Target, batch: Array<{ user: TestUser; text: string }>) => {
+      const requests = batch.map(({ user, text }) => {
+        const responseUrl = h.slack.responseUrl();
+        const body = slashCommandBody({ text, user_id: user.slack_id, user_name: user.user, response_url: responseUrl });
+        return { body, headers: { 'content-type': 'application/x-www-form-urlencoded', ...signSlackRequest(h.signingSecret, body) }, responseUrl: new URL(responseUrl).pathname };
+      });
+      const res = await load.send(t.url, requests);
+      return res.map((x, i) => {
+        if (x.status !== 200) throw new Error(`${t.name} answered ${x.status} to "${batch[i]!.text}": ${x.body}`);
+        return { ms: x.ms, responseUrl: requests[i]!.responseUrl };
+      });
+    };
     const send = async (t: Target, user: TestUser, text: string) => {
       const responseUrl = h.slack.responseUrl();
       const body = slashCommandBody({ text, user_id: user.slack_id, user_name: user.user, response_url: responseUrl });
@@ -90,227 +107,235 @@ async function main(): Promise<void> {
 
     // ---- 1. Ack at concurrency, against the bare Bolt app -------------------------------------
     if (want('ack')) {
-    log('ack: signed /ds01 status, gpus, launch vs a bare Bolt app');
-    await writeSnapshot(r, snapshot('simack', 8, 10));
-    const ack: Record<string, unknown> = {};
-    for (const { c, rounds } of P.ack) {
-      for (const sub of ['status', 'gpus', 'launch'] as const) {
-        const samples: Record<'ours' | 'floor', number[]> = { ours: [], floor: [] };
-        // Round -1 warms both up (JIT, connections) and is not counted.
-        for (let round = -1; round < rounds; round++) {
-          const order = round % 2 === 0 ? [ours, bare] : [bare, ours];
-          for (const t of order) {
-            const from = h.slack.calls.length;
-            const batch = users.slice(0, c);
-            const text = (u: number) => (sub === 'launch' ? `launch ack${c}r${round + 1}u${u}` : sub);
-            const sent = await Promise.all(batch.map((u, i) => send(t, u, text(i))));
-            if (round >= 0) samples[t.name].push(...sent.map((s) => s.ms));
-            if (t.name === 'ours') {
-              // Let our work after the ack finish before the floor's round, so it lands on our figure only.
-              await Promise.all(sent.map((s) => h.responseTo(s.responseUrl, 60_000)));
-              if (sub === 'launch') await waitForCalls(h, from, c, (x) => x.method === 'chat.postMessage');
+      log('ack: signed /ds01 status, gpus, launch vs a bare Bolt app');
+      await writeSnapshot(r, snapshot('simack', 8, 10));
+      const ack: Record<string, unknown> = {};
+      for (const { c, rounds } of P.ack) {
+        for (const sub of ['status', 'gpus', 'launch'] as const) {
+          const samples: Record<'ours' | 'floor', number[]> = { ours: [], floor: [] };
+          // The same figure on each half of the rounds: how far noise alone moves the ratio.
+          const halves: Array<Record<'ours' | 'floor', number[]>> = [{ ours: [], floor: [] }, { ours: [], floor: [] }];
+          // Round -1 warms both up (JIT, connections) and is not counted.
+          for (let round = -1; round < rounds; round++) {
+            const order = round % 2 === 0 ? [ours, bare] : [bare, ours];
+            for (const t of order) {
+              const from = h.slack.calls.length;
+              const batch = users.slice(0, c);
+              const text = (u: number) => (sub === 'launch' ? `launch ack${c}r${round + 1}u${u}` : sub);
+              const sent = await sendAll(t, batch.map((user, i) => ({ user, text: text(i) })));
+              if (round >= 0) {
+                samples[t.name].push(...sent.map((s) => s.ms));
+                halves[round < rounds / 2 ? 0 : 1]![t.name].push(...sent.map((s) => s.ms));
+              }
+              if (t.name === 'ours') {
+                // Let our work after the ack finish before the floor's round, so it lands on our figure only.
+                await Promise.all(sent.map((s) => h.responseTo(s.responseUrl, 60_000)));
+                if (sub === 'launch') await waitForCalls(h, from, c, (x) => x.method === 'chat.postMessage');
+              }
             }
           }
+          const o = summary(samples.ours);
+          const f = summary(samples.floor);
+          const halfRatios = halves.map((x) => round2(percentile(x.ours, 99) / percentile(x.floor, 99)));
+          ack[`${sub}_c${c}`] = { ours: o, floor: f, p50_ratio: round2(o.p50 / f.p50), p99_ratio: round2(o.p99 / f.p99), p99_ratio_by_half: halfRatios };
+          rows.push({ figure: `ack /ds01 ${sub}, concurrency ${c}`, ours: `p50 ${o.p50} / p99 ${o.p99} ms`, floor: `p50 ${f.p50} / p99 ${f.p99} ms`, versus: `${round2(o.p99 / f.p99)}× at p99 (halves ${halfRatios.join(', ')})`, goal: '≤ 1.2× at p99', met: o.p99 / f.p99 <= 1.2 });
         }
-        const o = summary(samples.ours);
-        const f = summary(samples.floor);
-        ack[`${sub}_c${c}`] = { ours: o, floor: f, p50_ratio: round2(o.p50 / f.p50), p99_ratio: round2(o.p99 / f.p99) };
-        rows.push({ figure: `ack /ds01 ${sub}, concurrency ${c}`, ours: `p50 ${o.p50} / p99 ${o.p99} ms`, floor: `p50 ${f.p50} / p99 ${f.p99} ms`, versus: `${round2(o.p99 / f.p99)}× at p99`, goal: '≤ 1.2× at p99', met: o.p99 / f.p99 <= 1.2 });
       }
+      results.ack = ack;
+      await new Queue(hostQueueName('simack'), { connection: r }).obliterate({ force: true });
+      await removeSnapshot(r, 'simack');
     }
-    results.ack = ack;
-    await new Queue(hostQueueName('simack'), { connection: r }).obliterate({ force: true });
-    await removeSnapshot(r, 'simack');
-    }
+
+    await load.close();
 
     // ---- 4. Status at scale: 10 simulated hosts × 100 containers ------------------------------
     if (want('scale')) {
-    log(`status at scale: ${SIM_HOSTS} hosts × ${SIM_CONTAINERS} containers`);
-    for (let i = 0; i < SIM_HOSTS; i++) await writeSnapshot(r, snapshot(`sim${String(i).padStart(2, '0')}`, 8, SIM_CONTAINERS));
-    const scale: Record<string, number[]> = { status_reply: [], gpus_reply: [], status_ack: [], gpus_ack: [], floor_ack: [] };
-    const asker = users[0]!;
-    for (let i = 0; i < P.statusSamples; i++) {
-      const kinds = ['status', 'gpus', 'floor'] as const;
-      for (let k = 0; k < 3; k++) {
-        const kind = kinds[(i + k) % 3]!;
-        if (kind === 'floor') {
-          scale.floor_ack!.push((await send(bare, asker, 'status')).ms);
-          continue;
+      log(`status at scale: ${SIM_HOSTS} hosts × ${SIM_CONTAINERS} containers`);
+      for (let i = 0; i < SIM_HOSTS; i++) await writeSnapshot(r, snapshot(`sim${String(i).padStart(2, '0')}`, 8, SIM_CONTAINERS));
+      const scale: Record<string, number[]> = { status_reply: [], gpus_reply: [], status_ack: [], gpus_ack: [], floor_ack: [] };
+      const asker = users[0]!;
+      for (let i = 0; i < P.statusSamples; i++) {
+        const kinds = ['status', 'gpus', 'floor'] as const;
+        for (let k = 0; k < 3; k++) {
+          const kind = kinds[(i + k) % 3]!;
+          if (kind === 'floor') {
+            scale.floor_ack!.push((await send(bare, asker, 'status')).ms);
+            continue;
+          }
+          const t0 = Date.now();
+          const s = await send(ours, asker, kind);
+          const reply = await h.responseTo(s.responseUrl, 30_000);
+          scale[`${kind}_ack`]!.push(s.ms);
+          scale[`${kind}_reply`]!.push(reply.at - t0);
+          if (i === 0 && kind === 'status' && !/sim0/.test(messageText(reply.args))) throw new Error('status did not list the simulated hosts');
         }
-        const t0 = Date.now();
-        const s = await send(ours, asker, kind);
-        const reply = await h.responseTo(s.responseUrl, 30_000);
-        scale[`${kind}_ack`]!.push(s.ms);
-        scale[`${kind}_reply`]!.push(reply.at - t0);
-        if (i === 0 && kind === 'status' && !/sim0/.test(messageText(reply.args))) throw new Error('status did not list the simulated hosts');
       }
-    }
-    const floorAck = summary(scale.floor_ack!);
-    results.status_at_scale = { hosts: SIM_HOSTS, containers_per_host: SIM_CONTAINERS, ...Object.fromEntries(Object.entries(scale).map(([k, v]) => [`${k}_ms`, summary(v)])) };
-    for (const kind of ['status', 'gpus'] as const) {
-      const reply = summary(scale[`${kind}_reply`]!);
-      rows.push({ figure: `/ds01 ${kind} at ${SIM_HOSTS}×${SIM_CONTAINERS}: request → reply`, ours: `p50 ${reply.p50} / p99 ${reply.p99} ms`, floor: `bare ack p50 ${floorAck.p50} / p99 ${floorAck.p99} ms`, versus: `+${round1(reply.p99 - floorAck.p99)} ms at p99`, goal: 'p99 < 50 ms', met: reply.p99 < 50 });
-    }
-    for (let i = 0; i < SIM_HOSTS; i++) await removeSnapshot(r, `sim${String(i).padStart(2, '0')}`);
+      const floorAck = summary(scale.floor_ack!);
+      results.status_at_scale = { hosts: SIM_HOSTS, containers_per_host: SIM_CONTAINERS, ...Object.fromEntries(Object.entries(scale).map(([k, v]) => [`${k}_ms`, summary(v)])) };
+      for (const kind of ['status', 'gpus'] as const) {
+        const reply = summary(scale[`${kind}_reply`]!);
+        rows.push({ figure: `/ds01 ${kind} at ${SIM_HOSTS}×${SIM_CONTAINERS}: request → reply`, ours: `p50 ${reply.p50} / p99 ${reply.p99} ms`, floor: `bare ack p50 ${floorAck.p50} / p99 ${floorAck.p99} ms`, versus: `+${round1(reply.p99 - floorAck.p99)} ms at p99`, goal: 'p99 < 50 ms', met: reply.p99 < 50 });
+      }
+      for (let i = 0; i < SIM_HOSTS; i++) await removeSnapshot(r, `sim${String(i).padStart(2, '0')}`);
     }
 
     if (want('launch') || want('burst') || want('hostile')) {
-    // ---- Two workers (simulated GPUs), the raw BullMQ worker, the engine's start events -------
-    const metricsPorts = [await freePort(), await freePort()];
-    const workerEnv = (i: number) => ({ DS01_CHECK_INTERVAL_S: '86400', DS01_METRICS_PORT: String(metricsPorts[i]), ...nodeOptions });
-    const image = (u: TestUser, project: string) => imageName(u.uid, project);
-    // Projects whose image is already there (a tag of the test base image), so launches time
-    // allocation and start, not builds.
-    const prepare = async (u: TestUser, project: string) => {
-      world.addProject(u, project);
-      const [repo, tag] = image(u, project).split(':') as [string, string];
-      await d.getImage(baseImage()).tag({ repo, tag });
-    };
-    for (let i = 0; i < P.launchRounds; i++) await prepare(users[LAUNCH_USER0 + i]!, 'lat');
-    for (let i = 0; i < P.burstUsers; i++) await prepare(users[i]!, 'burst');
-    await h.startWorker({ hostId: 'gpu1', gpus: 'fake:8', env: workerEnv(0) });
-    await h.startWorker({ hostId: 'gpu2', gpus: 'fake:8', env: workerEnv(1) });
-    const FLOOR_QUEUE = 'bench-floor-pickup';
-    const floorWorker = startProcess('bullmq-floor', 'bench/floor/bullmq-worker.ts', { REDIS_URL: redisUrl(), QUEUE: FLOOR_QUEUE });
-    procs.push(floorWorker);
-    await floorWorker.waitForLine(/floor worker ready/);
-    const floorQueue = new Queue(FLOOR_QUEUE, { connection: r });
-    const starts = await containerStarts();
+      // ---- Two workers (simulated GPUs), the raw BullMQ worker, the engine's start events -------
+      const metricsPorts = [await freePort(), await freePort()];
+      const workerEnv = (i: number) => ({ DS01_CHECK_INTERVAL_S: '86400', DS01_METRICS_PORT: String(metricsPorts[i]) });
+      const image = (u: TestUser, project: string) => imageName(u.uid, project);
+      // Projects whose image is already there (a tag of the test base image), so launches time
+      // allocation and start, not builds.
+      const prepare = async (u: TestUser, project: string) => {
+        world.addProject(u, project);
+        const [repo, tag] = image(u, project).split(':') as [string, string];
+        await d.getImage(baseImage()).tag({ repo, tag });
+      };
+      for (let i = 0; i < P.launchRounds; i++) await prepare(users[LAUNCH_USER0 + i]!, 'lat');
+      for (let i = 0; i < P.burstUsers; i++) await prepare(users[i]!, 'burst');
+      await h.startWorker({ hostId: 'gpu1', gpus: 'fake:8', env: workerEnv(0) });
+      await h.startWorker({ hostId: 'gpu2', gpus: 'fake:8', env: workerEnv(1) });
+      const FLOOR_QUEUE = 'bench-floor-pickup';
+      const floorWorker = startProcess('bullmq-floor', 'bench/floor/bullmq-worker.ts', { REDIS_URL: redisUrl(), QUEUE: FLOOR_QUEUE });
+      procs.push(floorWorker);
+      await floorWorker.waitForLine(/floor worker ready/);
+      const floorQueue = new Queue(FLOOR_QUEUE, { connection: r });
+      const starts = await containerStarts();
 
-    // ---- 2 + 3. Queue pickup and launch → running, each next to its floor ---------------------
-    if (want('launch')) {
-    log('queue pickup and launch vs raw BullMQ and raw dockerode');
-    const pickup: Record<'ours' | 'floor', number[]> = { ours: [], floor: [] };
-    const launchMs: Record<'ours' | 'floor' | 'ours_dm', number[]> = { ours: [], floor: [], ours_dm: [] };
-    for (let round = 0; round < P.launchRounds; round++) {
-      const u = users[LAUNCH_USER0 + round]!;
-      const steps = [
-        async () => {
+      // ---- 2 + 3. Queue pickup and launch → running, each next to its floor ---------------------
+      if (want('launch')) {
+        log('queue pickup and launch vs raw BullMQ and raw dockerode');
+        const pickup: Record<'ours' | 'floor', number[]> = { ours: [], floor: [] };
+        const launchMs: Record<'ours' | 'floor' | 'ours_dm', number[]> = { ours: [], floor: [], ours_dm: [] };
+        for (let round = 0; round < P.launchRounds; round++) {
+          const u = users[LAUNCH_USER0 + round]!;
+          const steps = [
+            async () => {
+              const from = h.slack.calls.length;
+              const t0 = wall();
+              await send(ours, u, 'launch lat');
+              const name = containerName('lat', u.uid);
+              launchMs.ours.push((await starts.wait(name)) - t0);
+              const dm = await h.slack.waitFor((c) => h.slack.calls.indexOf(c) >= from && isDm(c.args.channel, u) && /is running|did not go through/.test(messageText(c.args)), 60_000, `${u.user}'s launch outcome`);
+              if (!/is running/.test(messageText(dm.args))) throw new Error(`launch failed: ${messageText(dm.args)}`);
+              launchMs.ours_dm.push(dm.at - t0);
+              const line = await firstLine([...h.workers.values()], new RegExp(`"jobId":"launch-${u.uid}-lat-[^"]*".*"job started"|"job started".*"jobId":"launch-${u.uid}-lat-`));
+              pickup.ours.push(waitedMsOf(line));
+              await d.getContainer(name).remove({ force: true });
+            },
+            async () => {
+              const name = `bench-raw-${round}`;
+              const t0 = wall();
+              const c = await d.createContainer({ name, Image: image(u, 'lat'), Cmd: ['sleep', 'infinity'] });
+              await c.start();
+              launchMs.floor.push((await starts.wait(name)) - t0);
+              await c.remove({ force: true });
+            },
+            async () => {
+              const job = await floorQueue.add('floor', { round });
+              const line = await firstLine([floorWorker], new RegExp(`"jobId":"${job.id}"`));
+              pickup.floor.push(waitedMsOf(line));
+            },
+          ];
+          const order = round % 2 === 0 ? [0, 1, 2] : [2, 1, 0];
+          for (const i of order) await steps[i]!();
+        }
+        const pk = { ours: summary(pickup.ours), floor: summary(pickup.floor) };
+        results.queue_pickup_ms = { ...pk, p50_ratio: round2(pk.ours.p50 / pk.floor.p50) };
+        rows.push({ figure: 'queue pickup: enqueued → processor entered', ours: `p50 ${pk.ours.p50} / max ${pk.ours.max} ms`, floor: `p50 ${pk.floor.p50} / max ${pk.floor.max} ms`, versus: `${round2(pk.ours.p50 / pk.floor.p50)}× at p50`, goal: '≤ 1.2×', met: pk.ours.p50 / pk.floor.p50 <= 1.2 });
+        const ln = { ours: summary(launchMs.ours), floor: summary(launchMs.floor), ours_to_running_dm: summary(launchMs.ours_dm) };
+        results.launch_ms = { ...ln, p50_gap_ms: round1(ln.ours.p50 - ln.floor.p50) };
+        rows.push({ figure: 'launch: signed request → container started', ours: `p50 ${ln.ours.p50} / max ${ln.ours.max} ms`, floor: `create+start p50 ${ln.floor.p50} / max ${ln.floor.max} ms`, versus: `+${round1(ln.ours.p50 - ln.floor.p50)} ms at p50`, goal: '≤ +150 ms', met: ln.ours.p50 - ln.floor.p50 <= 150 });
+      }
+
+      // ---- 5. Burst: N users launch within the window, two hosts of 8 simulated GPUs ------------
+      if (want('burst')) {
+        log(`burst: ${P.burstUsers} launches within ${P.burstWindowMs / 1000} s on 2 hosts × 8 simulated GPUs`);
+        const auditFrom = `${Date.now()}-0`;
+        const burstT0 = wall();
+        const acks = await Promise.all(
+          users.slice(0, P.burstUsers).map(async (u, i) => {
+            await new Promise((resolve) => setTimeout(resolve, Math.round((i * P.burstWindowMs) / P.burstUsers)));
+            return (await send(ours, u, 'launch burst')).ms;
+          }),
+        );
+        const sentBy = wall() - burstT0;
+        const outcomes = await waitForAudit(r, auditFrom, (e) => e.what === 'launch' && e.target?.startsWith('burst._.') === true, P.burstUsers, 300_000);
+        const makespan = Math.max(...outcomes.map((o) => o.ms)) - burstT0;
+        const byResult: Record<string, number> = {};
+        for (const o of outcomes) byResult[o.entry.code ? `${o.entry.result}:${o.entry.code}` : o.entry.result] = (byResult[o.entry.code ? `${o.entry.result}:${o.entry.code}` : o.entry.result] ?? 0) + 1;
+        const byHost: Record<string, number> = {};
+        for (const o of outcomes) if (o.entry.result === 'done') byHost[o.entry.host ?? '?'] = (byHost[o.entry.host ?? '?'] ?? 0) + 1;
+        const held = await gpuHolders(d);
+        const snapshotsDouble = await snapshotDoubleHolders(r, ['gpu1', 'gpu2']);
+        const rssBot = peakRss(h.bot);
+        const rssWorker = peakRss(h.workers.get('gpu1')!);
+        const ackS = summary(acks);
+        results.burst = {
+          users: P.burstUsers,
+          window_ms: P.burstWindowMs,
+          all_sent_ms: Math.round(sentBy),
+          ack_ms: ackS,
+          acks_over_3s: acks.filter((a) => a >= 3000).length,
+          outcomes: byResult,
+          running_by_host: byHost,
+          running_containers: held.containers,
+          gpus_held: held.gpus,
+          gpus_in_two_containers: held.doubles,
+          snapshot_gpus_with_two_holders: snapshotsDouble,
+          makespan_ms: Math.round(makespan),
+          fairness: 'not applicable until the GPU queue lands: main refuses a launch when no GPU is free instead of queueing it',
+          peak_rss_mib_at_end: { bot: rssBot, worker_gpu1: rssWorker },
+        };
+        rows.push({ figure: `burst: ${P.burstUsers} launches in ${P.burstWindowMs / 1000} s, ack`, ours: `p50 ${ackS.p50} / max ${ackS.max} ms`, floor: '–', versus: '–', goal: 'every ack < 3 s', met: acks.every((a) => a < 3000) });
+        rows.push({ figure: 'burst: a GPU in two containers', ours: `${held.doubles.length} (of ${held.gpus} held)`, floor: '–', versus: '–', goal: 'none', met: held.doubles.length === 0 && snapshotsDouble.length === 0 });
+        rows.push({ figure: 'burst: makespan (first request → last outcome)', ours: `${round1(makespan / 1000)} s; ${Object.entries(byResult).map(([k, v]) => `${v} ${k}`).join(', ')}`, floor: '–', versus: '–', goal: 'reported; fairness n/a until the queue lands', met: null });
+        rows.push({ figure: 'peak RSS at the end of the burst', ours: `bot ${rssBot} MiB, worker ${rssWorker} MiB`, floor: '–', versus: '–', goal: 'reported', met: null });
+        for (const c of await d.listContainers({ all: true, filters: { label: ['ds01.managed=true'] } })) await d.getContainer(c.Id).remove({ force: true });
+      }
+
+      // ---- 7. The workers' event-loop delay during hostile builds, next to a benign build ---------
+      if (want('hostile')) {
+        log('event-loop delay during hostile builds, next to a benign build');
+        const hostileUser = users[HOSTILE_USER]!;
+        hostileProjects(world, hostileUser);
+        world.addProject(hostileUser, 'benign');
+        // Each phase: reset the delay histograms (prom-client resets them on every scrape), launch,
+        // wait for every outcome in the user's DM, read the histograms.
+        const phase = async (projects: string[]) => {
+          await Promise.all(metricsPorts.map((p) => scrape(p)));
           const from = h.slack.calls.length;
-          const t0 = wall();
-          await send(ours, u, 'launch lat');
-          const name = containerName('lat', u.uid);
-          launchMs.ours.push((await starts.wait(name)) - t0);
-          const dm = await h.slack.waitFor((c) => h.slack.calls.indexOf(c) >= from && isDm(c.args.channel, u) && /is running|did not go through/.test(messageText(c.args)), 60_000, `${u.user}'s launch outcome`);
-          if (!/is running/.test(messageText(dm.args))) throw new Error(`launch failed: ${messageText(dm.args)}`);
-          launchMs.ours_dm.push(dm.at - t0);
-          const line = await firstLine([...h.workers.values()], new RegExp(`"jobId":"launch-${u.uid}-lat-[^"]*".*"job started"|"job started".*"jobId":"launch-${u.uid}-lat-`));
-          pickup.ours.push(waitedMsOf(line));
-          await d.getContainer(name).remove({ force: true });
-        },
-        async () => {
-          const name = `bench-raw-${round}`;
-          const t0 = wall();
-          const c = await d.createContainer({ name, Image: image(u, 'lat'), Cmd: ['sleep', 'infinity'] });
-          await c.start();
-          launchMs.floor.push((await starts.wait(name)) - t0);
-          await c.remove({ force: true });
-        },
-        async () => {
-          const job = await floorQueue.add('floor', { round });
-          const line = await firstLine([floorWorker], new RegExp(`"jobId":"${job.id}"`));
-          pickup.floor.push(waitedMsOf(line));
-        },
-      ];
-      const order = round % 2 === 0 ? [0, 1, 2] : [2, 1, 0];
-      for (const i of order) await steps[i]!();
-    }
-    const pk = { ours: summary(pickup.ours), floor: summary(pickup.floor) };
-    results.queue_pickup_ms = { ...pk, p50_ratio: round2(pk.ours.p50 / pk.floor.p50) };
-    rows.push({ figure: 'queue pickup: enqueued → processor entered', ours: `p50 ${pk.ours.p50} / max ${pk.ours.max} ms`, floor: `p50 ${pk.floor.p50} / max ${pk.floor.max} ms`, versus: `${round2(pk.ours.p50 / pk.floor.p50)}× at p50`, goal: '≤ 1.2×', met: pk.ours.p50 / pk.floor.p50 <= 1.2 });
-    const ln = { ours: summary(launchMs.ours), floor: summary(launchMs.floor), ours_to_running_dm: summary(launchMs.ours_dm) };
-    results.launch_ms = { ...ln, p50_gap_ms: round1(ln.ours.p50 - ln.floor.p50) };
-    rows.push({ figure: 'launch: signed request → container started', ours: `p50 ${ln.ours.p50} / max ${ln.ours.max} ms`, floor: `create+start p50 ${ln.floor.p50} / max ${ln.floor.max} ms`, versus: `+${round1(ln.ours.p50 - ln.floor.p50)} ms at p50`, goal: '≤ +150 ms', met: ln.ours.p50 - ln.floor.p50 <= 150 });
-    }
+          await Promise.all(projects.map((p) => send(ours, hostileUser, `launch ${p}`)));
+          const outcomes = await Promise.all(
+            projects.map(async (p) => {
+              const dm = await h.slack.waitFor((c) => h.slack.calls.indexOf(c) >= from && isDm(c.args.channel, hostileUser) && messageText(c.args).includes(`\`${p}\``) && /is running|did not go through/.test(messageText(c.args)), 120_000, `the ${p} launch's outcome`);
+              return [p, messageText(dm.args).replace(/\s+/g, ' ').slice(0, 240)] as const;
+            }),
+          );
+          const loop = await Promise.all(metricsPorts.map((p) => scrape(p)));
+          return { outcomes: Object.fromEntries(outcomes), delay: { max: Math.max(...loop.map((l) => l.max)), p99: Math.max(...loop.map((l) => l.p99)) }, per_worker: { gpu1: loop[0], gpu2: loop[1] } };
+        };
+        const benign = await phase(['benign']);
+        const hostile = await phase(['ws', 'fifo']);
+        results.hostile_build = { note: 'prom-client monitorEventLoopDelay, 10 ms resolution: an idle loop reads about 10 ms', benign_build: benign, hostile_builds: hostile };
+        rows.push({ figure: 'worker event-loop delay: hostile builds (whitespace runs, FIFO .dockerignore)', ours: `max ${hostile.delay.max} / p99 ${hostile.delay.p99} ms`, floor: `benign build max ${benign.delay.max} / p99 ${benign.delay.p99} ms`, versus: `+${round1(hostile.delay.max - benign.delay.max)} ms at max`, goal: 'reported (10 ms resolution)', met: null });
+      }
 
-    // ---- 5. Burst: N users launch within the window, two hosts of 8 simulated GPUs ------------
-    if (want('burst')) {
-    log(`burst: ${P.burstUsers} launches within ${P.burstWindowMs / 1000} s on 2 hosts × 8 simulated GPUs`);
-    const auditFrom = `${Date.now()}-0`;
-    const burstT0 = wall();
-    const acks = await Promise.all(
-      users.slice(0, P.burstUsers).map(async (u, i) => {
-        await new Promise((resolve) => setTimeout(resolve, Math.round((i * P.burstWindowMs) / P.burstUsers)));
-        return (await send(ours, u, 'launch burst')).ms;
-      }),
-    );
-    const sentBy = wall() - burstT0;
-    const outcomes = await waitForAudit(r, auditFrom, (e) => e.what === 'launch' && e.target?.startsWith('burst._.') === true, P.burstUsers, 300_000);
-    const makespan = Math.max(...outcomes.map((o) => o.ms)) - burstT0;
-    const byResult: Record<string, number> = {};
-    for (const o of outcomes) byResult[o.entry.code ? `${o.entry.result}:${o.entry.code}` : o.entry.result] = (byResult[o.entry.code ? `${o.entry.result}:${o.entry.code}` : o.entry.result] ?? 0) + 1;
-    const byHost: Record<string, number> = {};
-    for (const o of outcomes) if (o.entry.result === 'done') byHost[o.entry.host ?? '?'] = (byHost[o.entry.host ?? '?'] ?? 0) + 1;
-    const held = await gpuHolders(d);
-    const snapshotsDouble = await snapshotDoubleHolders(r, ['gpu1', 'gpu2']);
-    const rssBot = peakRss(h.bot);
-    const rssWorker = peakRss(h.workers.get('gpu1')!);
-    const ackS = summary(acks);
-    results.burst = {
-      users: P.burstUsers,
-      window_ms: P.burstWindowMs,
-      all_sent_ms: Math.round(sentBy),
-      ack_ms: ackS,
-      acks_over_3s: acks.filter((a) => a >= 3000).length,
-      outcomes: byResult,
-      running_by_host: byHost,
-      running_containers: held.containers,
-      gpus_held: held.gpus,
-      gpus_in_two_containers: held.doubles,
-      snapshot_gpus_with_two_holders: snapshotsDouble,
-      makespan_ms: Math.round(makespan),
-      fairness: 'not applicable until the GPU queue lands: main refuses a launch when no GPU is free instead of queueing it',
-      peak_rss_mib_at_end: { bot: rssBot, worker_gpu1: rssWorker },
-    };
-    rows.push({ figure: `burst: ${P.burstUsers} launches in ${P.burstWindowMs / 1000} s, ack`, ours: `p50 ${ackS.p50} / max ${ackS.max} ms`, floor: '–', versus: '–', goal: 'every ack < 3 s', met: acks.every((a) => a < 3000) });
-    rows.push({ figure: 'burst: a GPU in two containers', ours: `${held.doubles.length} (of ${held.gpus} held)`, floor: '–', versus: '–', goal: 'none', met: held.doubles.length === 0 && snapshotsDouble.length === 0 });
-    rows.push({ figure: 'burst: makespan (first request → last outcome)', ours: `${round1(makespan / 1000)} s; ${Object.entries(byResult).map(([k, v]) => `${v} ${k}`).join(', ')}`, floor: '–', versus: '–', goal: 'reported; fairness n/a until the queue lands', met: null });
-    rows.push({ figure: 'peak RSS at the end of the burst', ours: `bot ${rssBot} MiB, worker ${rssWorker} MiB`, floor: '–', versus: '–', goal: 'reported', met: null });
-    for (const c of await d.listContainers({ all: true, filters: { label: ['ds01.managed=true'] } })) await d.getContainer(c.Id).remove({ force: true });
-    }
-
-    // ---- 7. The workers' event-loop delay during hostile builds, next to a benign build ---------
-    if (want('hostile')) {
-    log('event-loop delay during hostile builds, next to a benign build');
-    const hostileUser = users[HOSTILE_USER]!;
-    hostileProjects(world, hostileUser);
-    world.addProject(hostileUser, 'benign');
-    // Each phase: reset the delay histograms (prom-client resets them on every scrape), launch,
-    // wait for every outcome in the user's DM, read the histograms.
-    const phase = async (projects: string[]) => {
-      await Promise.all(metricsPorts.map((p) => scrape(p)));
-      const from = h.slack.calls.length;
-      await Promise.all(projects.map((p) => send(ours, hostileUser, `launch ${p}`)));
-      const outcomes = await Promise.all(
-        projects.map(async (p) => {
-          const dm = await h.slack.waitFor((c) => h.slack.calls.indexOf(c) >= from && isDm(c.args.channel, hostileUser) && messageText(c.args).includes(`\`${p}\``) && /is running|did not go through/.test(messageText(c.args)), 120_000, `the ${p} launch's outcome`);
-          return [p, messageText(dm.args).replace(/\s+/g, ' ').slice(0, 240)] as const;
-        }),
-      );
-      const loop = await Promise.all(metricsPorts.map((p) => scrape(p)));
-      return { outcomes: Object.fromEntries(outcomes), delay: { max: Math.max(...loop.map((l) => l.max)), p99: Math.max(...loop.map((l) => l.p99)) }, per_worker: { gpu1: loop[0], gpu2: loop[1] } };
-    };
-    const benign = await phase(['benign']);
-    const hostile = await phase(['ws', 'fifo']);
-    results.hostile_build = { note: 'prom-client monitorEventLoopDelay, 10 ms resolution: an idle loop reads about 10 ms', benign_build: benign, hostile_builds: hostile };
-    rows.push({ figure: 'worker event-loop delay: hostile builds (whitespace runs, FIFO .dockerignore)', ours: `max ${hostile.delay.max} / p99 ${hostile.delay.p99} ms`, floor: `benign build max ${benign.delay.max} / p99 ${benign.delay.p99} ms`, versus: `+${round1(hostile.delay.max - benign.delay.max)} ms at max`, goal: 'reported (10 ms resolution)', met: null });
-    }
-
-    await floorQueue.close();
-    starts.close();
+      await floorQueue.close();
+      starts.close();
     }
 
     // ---- 6. FAQ, and the parsers of user text on hostile input --------------------------------
     if (want('faq')) {
-    log('FAQ');
-    const faq = await benchFaq(P.faq);
-    results.faq = faq;
-    rows.push({ figure: `FAQ answer (${faq.questions} questions)`, ours: `p50 ${faq.p50_ms} / p99 ${faq.p99_ms} ms`, floor: '–', versus: '–', goal: 'reported', met: null });
-    rows.push({ figure: 'FAQ held-out accuracy', ours: `${faq.heldout.correct_pct} % correct, ${faq.heldout.confidently_wrong_pct} % confidently wrong, ${faq.heldout.off_topic_declined_pct} % off-topic declined`, floor: '–', versus: '–', goal: 'reported', met: null });
-    if (P.hostileParsers) {
-      log('parsers on hostile input');
-      results.hostile_parsers = await benchHostile();
-    }
+      log('FAQ');
+      const faq = await benchFaq(P.faq);
+      results.faq = faq;
+      rows.push({ figure: `FAQ answer (${faq.questions} questions)`, ours: `p50 ${faq.p50_ms} / p99 ${faq.p99_ms} ms`, floor: '–', versus: '–', goal: 'reported', met: null });
+      rows.push({ figure: 'FAQ held-out accuracy', ours: `${faq.heldout.correct_pct} % correct, ${faq.heldout.confidently_wrong_pct} % confidently wrong, ${faq.heldout.off_topic_declined_pct} % off-topic declined`, floor: '–', versus: '–', goal: 'reported', met: null });
+      if (P.hostileParsers) {
+        log('parsers on hostile input');
+        results.hostile_parsers = await benchHostile();
+      }
     }
   } finally {
     await Promise.all(procs.map((p) => p.stop()));
@@ -346,6 +371,32 @@ function markdown(results: Record<string, unknown>, rows: Row[]): string {
 }
 
 // ---- helpers -------------------------------------------------------------------------------
+
+/** The load generator's thread (bench/load-worker.mjs). */
+class LoadThread {
+  private readonly worker = new Worker(new URL('./load-worker.mjs', import.meta.url));
+  private next = 0;
+  private readonly pending = new Map<number, (r: Array<{ ms: number; status: number; body: string }>) => void>();
+
+  constructor() {
+    this.worker.on('message', (m: { id: number; results: Array<{ ms: number; status: number; body: string }> }) => {
+      this.pending.get(m.id)?.(m.results);
+      this.pending.delete(m.id);
+    });
+  }
+
+  send(url: string, requests: Array<{ body: string; headers: Record<string, string> }>): Promise<Array<{ ms: number; status: number; body: string }>> {
+    const id = this.next++;
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve);
+      this.worker.postMessage({ id, url, requests: requests.map(({ body, headers }) => ({ body, headers })) });
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+}
 
 /** A message to the user's DM: posted to their user id, or updated in the DM channel the simulator opened. */
 const isDm = (channel: unknown, u: TestUser): boolean => channel === u.slack_id || channel === `D${u.slack_id.slice(1)}`;
@@ -509,7 +560,8 @@ function hostileProjects(world: World, u: TestUser): void {
   // Just under the 1 MB cap on project files, so it is parsed rather than refused by size.
   const dockerfile = [`FROM ${baseImage()}`, run(300_000), `RUN echo ${run(150_000)} hello`, '# Custom additional packages', `RUN pip install ${run(150_000)}numpy==1.26.4`, `${run(300_000)}\\`, 'CMD ["/bin/sh"]', ''].join('\n');
   writeFileSync(path.join(ws, 'Dockerfile'), dockerfile);
-  writeFileSync(path.join(ws, '.dockerignore'), `${run(500_000)}\n${'*'.repeat(10_000)}${run(400_000)}\n`);
+  // Just under its 64 KB cap.
+  writeFileSync(path.join(ws, '.dockerignore'), `${run(40_000)}\n**/${run(20_000)}x\n`);
   world.own(u, path.join(ws, 'Dockerfile'), path.join(ws, '.dockerignore'));
   const fifo = world.addProject(u, 'fifo');
   execFileSync('mkfifo', [path.join(fifo, '.dockerignore')]);
