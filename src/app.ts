@@ -36,8 +36,7 @@ export async function startBot(opts: {
   log: Logger;
 }): Promise<RunningBot> {
   const { env, transport, log } = opts;
-  // Auto-pipelining: the commands a burst of requests issues in one tick go out in one write, not one syscall each.
-  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null, enableAutoPipelining: true });
+  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
   const outboxConnection = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
   const deps: BotDeps = {
     config: opts.config,

@@ -43,10 +43,6 @@ export function ds01Command(deps: BotDeps) {
       return;
     }
     await ack();
-    // Everything after the ack waits for the next turn of the event loop, so the acks of requests
-    // that have already arrived go out first: under a burst, one command's Redis reads, rendering
-    // and reply must not delay another's ack (Slack gives up after 3 s; the reply has no deadline).
-    await new Promise<void>((resolve) => setImmediate(resolve));
     const ctx: CommandContext = { deps, user, slackUserId: command.user_id, channelId: command.channel_id, triggerId: command.trigger_id, respond, client };
     try {
       await run(ctx, cmd);
