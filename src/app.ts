@@ -11,7 +11,6 @@ import type { Logger } from './shared/logger.js';
 import { redisReady, startOpsServer, type OpsEndpoints } from './shared/ops-server.js';
 import type { BotDeps } from './slack/deps.js';
 import { registerListeners } from './slack/listeners/index.js';
-import { AcksFirst } from './slack/acks-first.js';
 import { createSlackHttpServer } from './slack/http-server.js';
 import { BotMetrics } from './slack/metrics.js';
 import { startOutbox } from './slack/outbox.js';
@@ -48,7 +47,6 @@ export async function startBot(opts: {
     jobs: new JobsClient(redis, opts.jobSecret),
     hosts: new HostRegistry(redis),
     log,
-    ...(transport.kind === 'http' ? { acksFirst: new AcksFirst() } : {}),
   };
   const boltLogger = {
     debug: (...m: unknown[]) => log.debug({ bolt: m.map(String).join(' ') }),
@@ -76,7 +74,7 @@ export async function startBot(opts: {
   const servers: Server[] = [];
   if (transport.kind === 'http') {
     // Our server in front of Bolt's receiver: bounded request bodies, and the ops endpoints.
-    const server = createSlackHttpServer({ receiver: receiver!, ops, log, ...(deps.acksFirst ? { acksFirst: deps.acksFirst } : {}) });
+    const server = createSlackHttpServer({ receiver: receiver!, ops, log });
     await listen(server, transport.port, transport.host);
     servers.push(server);
   } else {

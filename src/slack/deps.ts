@@ -6,7 +6,6 @@ import type { HostRegistry } from '../hosts/registry.js';
 import type { ResourceLimits, UserOverrides } from '../limits/resource-limits.js';
 import type { JobsClient } from '../queue/jobs-client.js';
 import type { Logger } from '../shared/logger.js';
-import type { AcksFirst } from './acks-first.js';
 
 /** What the Slack listeners need; built once in app.ts. */
 export interface BotDeps {
@@ -19,8 +18,6 @@ export interface BotDeps {
   jobs: JobsClient;
   hosts: HostRegistry;
   log: Logger;
-  /** HTTP mode: lets work after an ack wait for the acks of requests already read. */
-  acksFirst?: AcksFirst;
 }
 
 /** One slash command invocation by a registered user, after the ack. */

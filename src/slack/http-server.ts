@@ -2,7 +2,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { HTTPReceiver } from '@slack/bolt';
 import { handleOpsRequest, type OpsEndpoints } from '../shared/ops-server.js';
 import type { Logger } from '../shared/logger.js';
-import type { AcksFirst } from './acks-first.js';
 
 /**
  * Slack's payloads are a few kilobytes (a modal submission with every field filled stays far below
@@ -21,7 +20,7 @@ const REFUSED_LINGER_MS = 2000;
  *  - a body within the cap is handed to Bolt already read (`rawBody`), which Bolt uses as is.
  * /healthz, /readyz and /metrics are served on the same port.
  */
-export function createSlackHttpServer(opts: { receiver: HTTPReceiver; ops: OpsEndpoints; log: Logger; maxBodyBytes?: number; acksFirst?: AcksFirst }): Server {
+export function createSlackHttpServer(opts: { receiver: HTTPReceiver; ops: OpsEndpoints; log: Logger; maxBodyBytes?: number }): Server {
   const max = opts.maxBodyBytes ?? MAX_SLACK_BODY_BYTES;
   const toBolt = (req: IncomingMessage, res: ServerResponse) => {
     try {
@@ -34,11 +33,6 @@ export function createSlackHttpServer(opts: { receiver: HTTPReceiver; ops: OpsEn
   const server = createServer((req, res) => {
     if (handleOpsRequest(opts.ops, req, res)) return;
     if (req.method !== 'POST') return toBolt(req, res);
-    if (opts.acksFirst) {
-      const answered = opts.acksFirst.arrived();
-      res.once('finish', answered);
-      res.once('close', answered);
-    }
     const declared = req.headers['content-length'];
     if (declared !== undefined && !(Number(declared) <= max)) return refuse(req, res, opts.log, max, 'content-length');
     const chunks: Buffer[] = [];

@@ -43,8 +43,6 @@ export function ds01Command(deps: BotDeps) {
       return;
     }
     await ack();
-    // The acks of requests already read go out before this command's reply work (acks-first.ts).
-    await deps.acksFirst?.idle();
     const ctx: CommandContext = { deps, user, slackUserId: command.user_id, channelId: command.channel_id, triggerId: command.trigger_id, respond, client };
     try {
       await run(ctx, cmd);
