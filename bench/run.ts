@@ -348,6 +348,11 @@ async function main(): Promise<void> {
     await Promise.all(procs.map((p) => p.stop()));
     await h.stop();
     await r.quit();
+    if (PROFILE) {
+      // With the profiles, each process's log: its lines carry times, for reading one job's steps.
+      mkdirSync(profileDir, { recursive: true });
+      for (const p of [h.bot, ...h.workers.values(), ...procs]) if (p) writeFileSync(path.join(profileDir, `${p.name}.log`), p.output.join('\n') + '\n');
+    }
   }
   results.machine = { ...(results.machine as object), loadavg_at_end: os.loadavg().map(round2) };
   results.table = rows;

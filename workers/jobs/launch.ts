@@ -11,7 +11,7 @@ import { withLock } from '../host/lock.js';
 import { buildProjectImage, requireProject } from './build.js';
 import { Ds01Error, ErrorCode } from '../../src/shared/errors.js';
 import { userIds, type UserIds } from '../user-fs/as-user.js';
-import type { VerifiedProject } from '../user-fs/project-path.js';
+import { verifyProjectDir, type VerifiedProject } from '../user-fs/project-path.js';
 import { lstat } from 'node:fs/promises';
 import { crashPoint } from '../crash-point.js';
 
@@ -86,8 +86,10 @@ export async function launch(ctx: WorkerContext, job: LaunchJob): Promise<void> 
       // mount), so it is replaced rather than restarted with GPUs that may since have moved on.
       await ctx.engine.remove(name);
     }
-    // Verified again right before the container is made: the real path checked now is what is bound.
-    verified = await requireProject(ctx, job);
+    // The folder is verified again right before the container is made: the real path checked now
+    // is what is bound. Only the path (lstat, in this process): the Dockerfile was already read, as
+    // the user, at the start, and a second read costs a child process (~40 ms) inside the lock.
+    verified = await verifyProjectDir(ctx.config, user, job.project);
     const dir = verified.dir;
     const containers = await readContainers(ctx);
     const slots = await ctx.gpus.slots();
