@@ -569,8 +569,8 @@ async function scrape(port: number): Promise<{ max: number; p99: number; mean: n
 function hostileProjects(world: World, u: TestUser): void {
   const ws = world.addProject(u, 'ws');
   const run = (n: number) => ' \t'.repeat(n / 2);
-  // Just under the 1 MB cap on project files, so it is parsed rather than refused by size.
-  const dockerfile = [`FROM ${baseImage()}`, run(300_000), `RUN echo ${run(150_000)} hello`, '# Custom additional packages', `RUN pip install ${run(150_000)}numpy==1.26.4`, `${run(300_000)}\\`, 'CMD ["/bin/sh"]', ''].join('\n');
+  // Under the 256 kB the Dockerfile reader accepts, so it is parsed (and built) rather than refused by size.
+  const dockerfile = [`FROM ${baseImage()}`, run(60_000), `RUN echo ${run(40_000)} hello`, '# Custom additional packages', `RUN pip install ${run(40_000)}numpy==1.26.4`, `${run(60_000)}\\`, 'CMD ["/bin/sh"]', ''].join('\n');
   writeFileSync(path.join(ws, 'Dockerfile'), dockerfile);
   // Just under its 64 KB cap.
   writeFileSync(path.join(ws, '.dockerignore'), `${run(40_000)}\n**/${run(20_000)}x\n`);
