@@ -12,6 +12,7 @@ export class WorkerMetrics {
   readonly jobs: Counter<'kind' | 'outcome'>;
   readonly jobSeconds: Histogram<'kind'>;
   readonly retirements: Counter<'reason'>;
+  readonly queueWaitSeconds: Histogram;
   private readonly gpus: Gauge<'state'>;
   private readonly containers: Gauge<'state'>;
 
@@ -24,6 +25,12 @@ export class WorkerMetrics {
       help: 'Time from a job starting on this worker to its end',
       labelNames: ['kind'],
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+      registers: [this.registry],
+    });
+    this.queueWaitSeconds = new Histogram({
+      name: 'ds01_job_queue_wait_seconds',
+      help: 'Time from a job being added to the queue to this worker starting it',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 30, 300],
       registers: [this.registry],
     });
     this.retirements = new Counter({ name: 'ds01_retirements_total', help: 'Containers retired, by reason', labelNames: ['reason'], registers: [this.registry] });

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { HostJob, type Person, type ReplyTarget } from '../src/contract/jobs.js';
 import { Ds01Error, ErrorCode, userMessageOf } from '../src/shared/errors.js';
@@ -20,6 +21,11 @@ import { lifecycleCheck } from './lifecycle/check.js';
  */
 export function createProcessor(ctx: WorkerContext) {
   return async (job: Job): Promise<unknown> => {
+    // How long the job waited on the queue (job.timestamp: when it was added). The metric is for
+    // Prometheus; the log line is what `npm run bench` reads for its queue-pickup figure.
+    const waitedMs = Math.round((performance.timeOrigin + performance.now() - job.timestamp) * 10) / 10;
+    ctx.metrics.queueWaitSeconds.observe(Math.max(0, waitedMs) / 1000);
+    ctx.log[job.name === 'lifecycle' ? 'debug' : 'info']({ jobId: job.id, job: job.name, waitedMs }, 'job started');
     const payload = verify(ctx.jobSecret, job.data);
     if (!payload) {
       ctx.log.error({ jobId: job.id, name: job.name }, 'job is unsigned or its signature does not match; dropped (someone wrote to Redis directly?)');

@@ -21,6 +21,8 @@ export class Harness {
   workers = new Map<string, Proc>();
   private all: Proc[] = [];
   port = 0;
+  /** Node flags for the bot and worker processes (the benchmark's `--profile` sets `--cpu-prof`). */
+  nodeArgs: string[] = [];
 
   constructor(readonly world: World) {}
 
@@ -36,7 +38,7 @@ export class Harness {
       REDIS_URL: redisUrl(),
       DS01_CONFIG: this.world.configFile,
       ...botEnv,
-    });
+    }, this.nodeArgs);
     await this.bot.waitForLine(/DS01 bot ready/);
     for (const w of workers) await this.startWorker(w);
     return this;
@@ -53,7 +55,7 @@ export class Harness {
       DS01_HEARTBEAT_S: '1',
       DS01_JOB_LOCK_MS: '4000',
       ...w.env,
-    });
+    }, this.nodeArgs);
     this.workers.set(hostId, proc);
     this.all.push(proc);
     await proc.waitForLine(/worker ready/);
