@@ -96,6 +96,7 @@ async function watchOne(ctx: WorkerContext, c: ContainerState, owner: UserEntry,
   }
   const state = readState(raw);
   const r = await ctx.engine.exec(c.name, USER_SITE_CMD, userIds(owner), 10_000).catch(() => null);
+  await excludeFromIdleWindow(ctx, c.name);
   if (!r || r.exitCode !== 0 || r.truncated) return 0; // no pip, or a container that does not answer: next pass
   const site = parseUserSite(r.stdout);
   if (!site) return 0;
@@ -149,6 +150,18 @@ async function watchOne(ctx: WorkerContext, c: ContainerState, owner: UserEntry,
   );
   ctx.metrics.packageNotices.inc({ kind: offer.length > 0 ? 'offer' : 'added' });
   return offer.length > 0 ? 1 : 0;
+}
+
+/**
+ * The `pip list` just run counts as CPU use of the container: the idle check's next interval starts
+ * after it (a fresh counter sample replaces the one this pass took), so our own look never makes an
+ * idle container seem busy.
+ */
+async function excludeFromIdleWindow(ctx: WorkerContext, name: string): Promise<void> {
+  const key = RedisKey.lifecycle(ctx.hostId, name);
+  if (!(await ctx.redis.hexists(key, 'cpuNs'))) return;
+  const after = await ctx.engine.cpuSample(name).catch(() => null);
+  if (after) await ctx.redis.hset(key, { cpuNs: String(after.containerNs), sysNs: String(after.systemNs) });
 }
 
 type ToldAbout = z.infer<typeof RetiredEvent>['toldAbout'];
