@@ -5,7 +5,7 @@ import type { PipPackage, RetiredEvent } from '../../src/contract/jobs.js';
 import { RedisKey } from '../../src/contract/queues.js';
 import { imageName } from '../../src/ds01/naming.js';
 import type { WorkerContext } from '../context.js';
-import { nowIso } from '../context.js';
+import { limitsFor, nowIso } from '../context.js';
 import type { ContainerState } from '../host/host-state.js';
 import { userIds } from '../user-fs/as-user.js';
 import { dayOf, declaredVersions, inQuietHours, noticeLists, parseUserSite, planNotice, type WatchState } from './package-notice-plan.js';
@@ -96,7 +96,8 @@ async function watchOne(ctx: WorkerContext, c: ContainerState, owner: UserEntry,
   }
   const state = readState(raw);
   const r = await ctx.engine.exec(c.name, USER_SITE_CMD, userIds(owner), 10_000).catch(() => null);
-  await excludeFromIdleWindow(ctx, c.name);
+  // Only where idleness is judged at all: not for protected containers or groups without an idle limit.
+  if (!c.protected && limitsFor(ctx, owner).idleTimeoutH !== null) await excludeFromIdleWindow(ctx, c.name);
   if (!r || r.exitCode !== 0 || r.truncated) return 0; // no pip, or a container that does not answer: next pass
   const site = parseUserSite(r.stdout);
   if (!site) return 0;
@@ -155,7 +156,8 @@ async function watchOne(ctx: WorkerContext, c: ContainerState, owner: UserEntry,
 /**
  * The `pip list` just run counts as CPU use of the container: the idle check's next interval starts
  * after it (a fresh counter sample replaces the one this pass took), so our own look never makes an
- * idle container seem busy.
+ * idle container seem busy. The sample waits about a second in the engine; containers are looked at
+ * in parallel, so a pass takes about a second longer whatever their number (BENCHMARKS.md).
  */
 async function excludeFromIdleWindow(ctx: WorkerContext, name: string): Promise<void> {
   const key = RedisKey.lifecycle(ctx.hostId, name);
