@@ -263,6 +263,14 @@ describe('package notices: no package lost unannounced', () => {
     await outboxDrained();
     expect(await noticesFor(profId)).toHaveLength(0);
     expect(h.slack.calls.some((c) => dmTo(FRANK)(c) && /You installed/.test(messageText(c.args)))).toBe(false);
+
+    // A container removed outside the bot: the next pass drops its state and where its notice went.
+    expect(await conn.exists(RedisKey.packageWatch('gpu1', 'night._.1002'))).toBe(1);
+    await docker().getContainer('night._.1002').remove({ force: true });
+    await lifecycle.checkAt(Date.now());
+    expect(await conn.exists(RedisKey.packageWatch('gpu1', 'night._.1002'))).toBe(0);
+    expect(await conn.exists(RedisKey.packageNoticeMessage(nightId))).toBe(0);
+    expect(await conn.sismember(RedisKey.packageWatchIndex('gpu1'), 'night._.1002')).toBe(0);
   });
 
   it('retiring afterwards names when the user was told; admins see the share that reached an image', async () => {
