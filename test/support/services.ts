@@ -38,8 +38,11 @@ export async function resetWorld(): Promise<void> {
   await Promise.all(containers.map((c) => d.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
   const images = await d.listImages();
   for (const img of images) {
-    if ((img.RepoTags ?? []).some((t) => t.startsWith('ds01-') && !t.startsWith('ds01-test/'))) {
-      await d.getImage(img.Id).remove({ force: true }).catch(() => undefined);
+    // By tag, not by id: a project image identical to the test base image (a Dockerfile that adds
+    // nothing) shares its id, and removing that id left the base tagged `ds01-<uid>/…`, so every
+    // later build refused it as another user's image. Removing the tag only untags.
+    for (const tag of img.RepoTags ?? []) {
+      if (tag.startsWith('ds01-') && !tag.startsWith('ds01-test/')) await d.getImage(tag).remove({ force: true }).catch(() => undefined);
     }
   }
   const r = redis();

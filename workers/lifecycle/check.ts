@@ -8,7 +8,7 @@ import { holdersOf, readContainers, type ContainerState } from '../host/host-sta
 import { retireContainer } from '../jobs/retire.js';
 import { userIds } from '../user-fs/as-user.js';
 import { nextWarning, type LimitKind } from './warnings.js';
-import { forgetContainer, watchPackages } from './package-watch.js';
+import { watchPackages } from './package-watch.js';
 
 /**
  * One lifecycle pass over this host's DS01 containers, DS01's policy from resource-limits.yaml:
@@ -111,7 +111,6 @@ async function checkContainer(
       containerId: c.id,
     });
     await ctx.redis.del(RedisKey.lifecycle(ctx.hostId, c.name));
-    await forgetContainer(ctx, c.name);
     return 'retired' as const;
   };
 
