@@ -13,6 +13,13 @@ export class WorkerMetrics {
   readonly jobSeconds: Histogram<'kind'>;
   readonly retirements: Counter<'reason'>;
   readonly queueWaitSeconds: Histogram;
+  /** Package notices sent (kind: offer = new packages offered, added = "the image has them now"). */
+  readonly packageNotices: Counter<'kind'>;
+  /**
+   * In-container packages of retired containers, by whether they reached the image first
+   * (outcome: added | lost). added / (added + lost) is the share package notices exist to raise.
+   */
+  readonly containerPackages: Counter<'outcome'>;
   private readonly gpus: Gauge<'state'>;
   private readonly containers: Gauge<'state'>;
 
@@ -34,6 +41,13 @@ export class WorkerMetrics {
       registers: [this.registry],
     });
     this.retirements = new Counter({ name: 'ds01_retirements_total', help: 'Containers retired, by reason', labelNames: ['reason'], registers: [this.registry] });
+    this.packageNotices = new Counter({ name: 'ds01_package_notices_total', help: 'Package notices sent, by kind', labelNames: ['kind'], registers: [this.registry] });
+    this.containerPackages = new Counter({
+      name: 'ds01_container_packages_total',
+      help: 'Packages installed inside containers, counted at retirement: reached the image first (added) or not (lost)',
+      labelNames: ['outcome'],
+      registers: [this.registry],
+    });
     this.gpus = new Gauge({ name: 'ds01_gpus', help: 'GPU slots on this host, by state', labelNames: ['state'], registers: [this.registry] });
     this.containers = new Gauge({ name: 'ds01_containers', help: 'DS01 containers on this host, by Docker state', labelNames: ['state'], registers: [this.registry] });
   }

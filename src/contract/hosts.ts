@@ -21,6 +21,8 @@ export const HostContainer = z.object({
   gpuUuids: z.array(z.string()),
   createdAt: z.string().nullable(),
   protected: z.boolean(),
+  /** pip packages installed only inside this container (`name==version`), from the package notices. */
+  onlyHere: z.array(z.string()).default([]),
 });
 
 /** Packages the project's Dockerfile adds (what `/ds01 image-update` shows as already added). */

@@ -166,6 +166,14 @@ export const RetiredEvent = z.object({
   /** Set when the pip comparison could not run (container not running, no pip): say so honestly. */
   packagesUnknown: z.string().nullable(),
   relaunch: z.boolean(),
+  /**
+   * Lost packages the owner had been told about while the container ran (package notices), with
+   * when, and whether they answered [Not needed]. Absent from older workers.
+   */
+  toldAbout: z
+    .array(z.object({ package: z.string().max(200), at: z.iso.datetime(), answer: z.enum(['none', 'not_needed']) }))
+    .max(200)
+    .default([]),
 });
 
 /** Retiring would lose packages: the owner is asked first ([Add to image first] / [Retire anyway]). */
@@ -195,6 +203,28 @@ export const KeepaliveSetEvent = z.object({
   capped: z.boolean(),
 });
 
+/** A pip package as listed inside a container (pip's user site): normalised name and version. */
+export const PipPackage = z.object({
+  name: z.string().min(1).max(100),
+  version: z.string().min(1).max(64),
+});
+export type PipPackage = z.infer<typeof PipPackage>;
+
+/**
+ * Packages the owner installed inside a running container (pip's user site), noticed by the
+ * lifecycle pass: one DM per container, updated in place. `pending` are offered and not answered
+ * yet; `added` were offered and are now declared by the project's Dockerfile.
+ */
+export const PackagesNoticedEvent = z.object({
+  type: z.literal('packages.noticed'),
+  ...EventBase,
+  container: z.string().min(1).max(200),
+  /** The engine's id of that container: a later container with the same name gets its own message. */
+  containerId: z.string().regex(/^[a-f0-9]{12,64}$/),
+  pending: z.array(PipPackage).max(100),
+  added: z.array(PipPackage).max(100),
+});
+
 export const Ds01Event = z.discriminatedUnion('type', [
   LaunchProgressEvent,
   LaunchRunningEvent,
@@ -205,6 +235,7 @@ export const Ds01Event = z.discriminatedUnion('type', [
   RetireConfirmEvent,
   LimitWarningEvent,
   KeepaliveSetEvent,
+  PackagesNoticedEvent,
 ]);
 export type Ds01Event = z.infer<typeof Ds01Event>;
 export type EventOf<T extends Ds01Event['type']> = Extract<Ds01Event, { type: T }>;

@@ -15,6 +15,19 @@ export const RedisKey = {
   /** Idle-check history and warnings already sent, per container. */
   lifecycle: (hostId: string, container: string) => `ds01:lifecycle:${hostId}:${container}`,
   keepalive: (hostId: string, container: string) => `ds01:keepalive:${hostId}:${container}`,
+  /**
+   * Package notices, per container (hash): `cid` (engine id), `o:<pkg>` offered (JSON {v, at}),
+   * `s:<pkg>` silenced by [Not needed], `a:<pkg>` reached the image, `cur` what lives only there.
+   */
+  packageWatch: (hostId: string, container: string) => `ds01:pkgwatch:${hostId}:${container}`,
+  /** Set of container names with package-notice state on this host (cleaned when they go). */
+  packageWatchIndex: (hostId: string) => `ds01:pkgwatch:index:${hostId}`,
+  /** Where a container's package notice was posted (JSON {channel, ts}), by engine id. */
+  packageNoticeMessage: (containerId: string) => `ds01:pkgwatch:msg:${containerId}`,
+  /** Package notices sent to a user on one day (the daily cap). */
+  packageNoticeCount: (user: string, day: string) => `ds01:pkgwatch:count:${user}:${day}`,
+  /** Hash: in-container packages at retirement that had reached an image (`added`) or not (`lost`). */
+  packageStats: 'ds01:pkgwatch:stats',
   /** Fake-GPU utilisation source for `DS01_GPUS=fake:N` hosts (hash uuid → percent). */
   fakeGpuUtil: (hostId: string) => `ds01:fake-gpu-util:${hostId}`,
   /** Events already delivered (Slack's retries and BullMQ re-runs must not double-post). */

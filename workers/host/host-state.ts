@@ -78,6 +78,7 @@ export async function buildSnapshot(ctx: WorkerContext): Promise<HostSnapshot> {
   const [containers, slots, images] = await Promise.all([readContainers(ctx), ctx.gpus.slots(), ctx.engine.listImages('ds01-')]);
   const holderByUuid = new Map<string, { container: string; user: string }>();
   for (const c of containers) if (c.holdsGpus) for (const u of c.gpuUuids) holderByUuid.set(u, { container: c.name, user: c.user });
+  const onlyHere = await onlyHereByContainer(ctx, containers);
   return {
     hostId: ctx.hostId,
     updatedAt: new Date().toISOString(),
@@ -92,9 +93,31 @@ export async function buildSnapshot(ctx: WorkerContext): Promise<HostSnapshot> {
       gpuUuids: c.gpuUuids,
       createdAt: c.createdAt,
       protected: c.protected,
+      onlyHere: onlyHere.get(c.name) ?? [],
     })),
     images: await imagesWithPackages(ctx, images),
   };
+}
+
+/** What the package notices last saw only inside each running container (one Redis round trip). */
+async function onlyHereByContainer(ctx: WorkerContext, containers: ContainerState[]): Promise<Map<string, string[]>> {
+  const running = containers.filter((c) => c.state === 'running' && c.owner);
+  const out = new Map<string, string[]>();
+  if (running.length === 0) return out;
+  const pipe = ctx.redis.pipeline();
+  for (const c of running) pipe.hmget(RedisKey.packageWatch(ctx.hostId, c.name), 'cid', 'cur');
+  const results = (await pipe.exec()) ?? [];
+  running.forEach((c, i) => {
+    const [cid, cur] = (results[i]?.[1] as [string | null, string | null] | undefined) ?? [null, null];
+    if (cid !== c.id || !cur) return;
+    try {
+      const list = JSON.parse(cur) as unknown;
+      if (Array.isArray(list)) out.set(c.name, list.filter((x): x is string => typeof x === 'string').slice(0, 100));
+    } catch {
+      // unreadable: shown as none
+    }
+  });
+  return out;
 }
 
 const packagesReader = new ImagePackagesReader();

@@ -8,6 +8,7 @@ import { recordAudit } from '../../src/audit/audit-log.js';
 import { crashPoint } from '../crash-point.js';
 import { gpuUuidsOf } from '../host/host-state.js';
 import { lostPackages } from '../lifecycle/lost-packages.js';
+import { countAtRetirement, forgetContainer, packagesAtRetirement } from '../lifecycle/package-watch.js';
 import { launch } from './launch.js';
 
 /**
@@ -69,6 +70,8 @@ export async function retireContainer(ctx: WorkerContext, r: Retirement): Promis
       );
       return { gpus, retired: false };
     }
+    // What the package notices told the owner about the packages that are lost now, and when.
+    const told = await packagesAtRetirement(ctx, name, found.id, check.lost);
     event = {
       type: 'container.retired' as const,
       requestId: r.requestId,
@@ -85,8 +88,11 @@ export async function retireContainer(ctx: WorkerContext, r: Retirement): Promis
       lostPackages: check.lost,
       packagesUnknown: check.unknown,
       relaunch: r.relaunch,
+      toldAbout: told.toldAbout,
     };
     await ctx.redis.set(recordKey(ctx.hostId, r.requestId), JSON.stringify(event), 'EX', 24 * 3600);
+    // Counted once: a re-run takes the recorded branch above.
+    if (check.unknown === null) await countAtRetirement(ctx, told.reached, check.lost.length);
   } else {
     throw new Ds01Error(
       ErrorCode.NotFound,
@@ -98,6 +104,7 @@ export async function retireContainer(ctx: WorkerContext, r: Retirement): Promis
     await ctx.engine.stop(name, limitsFor(ctx, user).policies.sigtermGraceS);
     crashPoint('retire:after-stop');
     await ctx.engine.remove(name);
+    await forgetContainer(ctx, name);
     await ctx.refreshHost();
     ctx.metrics.retirements.inc({ reason: r.reason });
     // Retirements the worker decides itself have no job of their own to audit.

@@ -21,11 +21,24 @@ export function statusMessage(user: string, hosts: HostSnapshot[]): { text: stri
   return { text, blocks };
 }
 
-/** `/ds01 gpus`: every GPU on every host, free or whose. */
-export function gpusMessage(hosts: HostSnapshot[]): { text: string; blocks: KnownBlock[] } {
+/** In-container packages of retired containers: reached an image first, or lost (admins' `/ds01 gpus`). */
+export interface PackageShare {
+  added: number;
+  lost: number;
+}
+
+export function packageShareLine(s: PackageShare): string {
+  const total = s.added + s.lost;
+  if (total === 0) return 'Packages installed inside containers: none counted at a retirement yet.';
+  return `Packages installed inside containers that reached an image before their container was retired: ${s.added} of ${total} (${Math.round((s.added / total) * 100)} %).`;
+}
+
+/** `/ds01 gpus`: every GPU on every host, free or whose; for admins, the package-notice share too. */
+export function gpusMessage(hosts: HostSnapshot[], packageShare?: PackageShare): { text: string; blocks: KnownBlock[] } {
+  const adminLine: KnownBlock[] = packageShare ? [{ type: 'context', elements: [{ type: 'mrkdwn', text: packageShareLine(packageShare) }] }] : [];
   if (hosts.length === 0) {
     const text = 'No GPU host has reported in right now, so I cannot show the GPUs. Please tell the DS01 admins.';
-    return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+    return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }, ...adminLine] };
   }
   const blocks: KnownBlock[] = [];
   const summary: string[] = [];
@@ -35,7 +48,7 @@ export function gpusMessage(hosts: HostSnapshot[]): { text: string; blocks: Know
     const lines = h.gpus.map((g) => `• GPU ${g.slot} ${g.name}${g.gpuEq < 1 ? ` (${g.gpuEq.toFixed(2)} GPU)` : ''} — ${g.holder ? `${g.holder.user} (\`${g.holder.container}\`)` : '*free*'}`);
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*${h.hostId}* — ${free} of ${h.gpus.length} free${h.gpuMode === 'fake' ? ' (simulated GPUs)' : ''}\n${lines.join('\n') || 'no GPUs found'}` } });
   }
-  return { text: `GPUs — ${summary.join('; ')}`, blocks };
+  return { text: `GPUs — ${summary.join('; ')}`, blocks: [...blocks, ...adminLine] };
 }
 
 const hours = (h: number | null) => (h === null ? 'no limit' : h < 1 ? `${Math.round(h * 60)} min` : `${h} h`);

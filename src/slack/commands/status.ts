@@ -1,3 +1,5 @@
+import { isAdmin } from '../../config/ds01-config.js';
+import { RedisKey } from '../../contract/queues.js';
 import { effectiveLimits } from '../../limits/resource-limits.js';
 import { gpusMessage, limitsMessage, statusMessage } from '../blocks/status.js';
 import type { CommandContext } from '../deps.js';
@@ -7,7 +9,12 @@ export async function statusCommand(ctx: CommandContext): Promise<void> {
 }
 
 export async function gpusCommand(ctx: CommandContext): Promise<void> {
-  await ctx.respond({ response_type: 'ephemeral', ...gpusMessage(await ctx.deps.hosts.online()) });
+  let share;
+  if (isAdmin(ctx.user)) {
+    const raw = await ctx.deps.redis.hmget(RedisKey.packageStats, 'added', 'lost');
+    share = { added: Number(raw[0] ?? 0) || 0, lost: Number(raw[1] ?? 0) || 0 };
+  }
+  await ctx.respond({ response_type: 'ephemeral', ...gpusMessage(await ctx.deps.hosts.online(), share) });
 }
 
 export async function limitsCommand(ctx: CommandContext): Promise<void> {

@@ -16,7 +16,7 @@ export async function renderLifecycleEvent(
 ): Promise<void> {
   switch (e.type) {
     case 'container.retired':
-      await once(deps.redis, `${e.requestId}:dm`, () => upsert(client, e.reply, e.owner.slackUserId, retiredMessage(e)));
+      await once(deps.redis, `${e.requestId}:dm`, () => upsert(client, e.reply, e.owner.slackUserId, retiredMessage(e, deps.config.package_notices.timezone)));
       await once(deps.redis, `${e.requestId}:recent`, () => recordRetirement(deps.redis, e.owner.slackUserId, {
         project: e.project,
         container: e.container,
