@@ -40,7 +40,7 @@ export async function resetWorld(): Promise<void> {
   for (const img of images) {
     // By tag: an image built with no new layer shares its id with the test base image, which stays.
     for (const tag of img.RepoTags ?? []) {
-      if (tag.startsWith('ds01-') && !tag.startsWith('ds01-test/')) await d.getImage(tag).remove().catch(() => undefined);
+      if (tag.startsWith('ds01-') && !tag.startsWith('ds01-test/')) await d.getImage(tag).remove({ force: true }).catch(() => undefined);
     }
   }
   const r = redis();
