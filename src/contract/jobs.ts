@@ -60,6 +60,8 @@ export const RetireJob = z.object({
   relaunch: z.boolean().default(false),
   /** Stop short and ask the owner first when pip packages would be lost (`/ds01 retire` without --force). */
   confirmFirst: z.boolean().default(false),
+  /** The engine id of the container the bot claimed the retirement of: only that one is retired. */
+  containerId: z.string().regex(/^[0-9a-f]{12,64}$/).optional(),
 });
 
 export const KeepaliveJob = z.object({
@@ -166,6 +168,8 @@ export const RetiredEvent = z.object({
   /** Set when the pip comparison could not run (container not running, no pip): say so honestly. */
   packagesUnknown: z.string().nullable(),
   relaunch: z.boolean(),
+  /** The engine id of the container retired: its announcement goes out once, whoever asked. */
+  containerId: z.string().optional(),
 });
 
 /** Retiring would lose packages: the owner is asked first ([Add to image first] / [Retire anyway]). */
