@@ -10,11 +10,10 @@ import { KEEPALIVE_BUTTON_HOURS } from '../render/lifecycle.js';
  * keepalive_max_duration_h and the confirmation (or the reason it failed) arrives by DM.
  * Returns an answer for the user when nothing was queued.
  */
-export async function queueKeepalive(deps: BotDeps, user: UserEntry, project: string, hours: number, reply: ReplyTarget): Promise<string | null> {
+export async function queueKeepalive(deps: BotDeps, user: UserEntry, project: string, hours: number, reply: ReplyTarget, requestId = newRequestId()): Promise<string | null> {
   const hosts = await deps.hosts.online();
   const host = hosts.find((h) => h.containers.some((c) => c.user === user.user && c.project === project && c.state === 'running'));
   if (!host) return `You have no running container for \`${project}\`, so there is nothing to keep alive. \`/ds01 status\` lists what you have.`;
-  const requestId = newRequestId();
   await deps.jobs.add(
     host.hostId,
     { kind: 'keepalive', requestId, owner: personOf(user), requestedBy: user.user, project, reply, hours },
