@@ -2,11 +2,16 @@ import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, SlackActionMidd
 import type { KnownBlock } from '@slack/types';
 import { answerForTopic, FAQ_ACTION } from '../../../faq/answer.js';
 import { feedbackFromAction } from '../../../faq/feedback.js';
+import { RedisKey } from '../../../contract/queues.js';
+import { claim } from '../../../shared/claim.js';
 import { askIdOf, decorateAnswer, feedbackThanksText, withFeedbackThanks } from '../../blocks/faq.js';
 import type { BotDeps } from '../../deps.js';
 import { answerTopic, faqTopic, newAskId, recallAsk, storeFeedback, userContextFor } from '../../faq/ask.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
+
+/** As long as a question is kept (recallAsk): a vote on an answer that old is still one vote. */
+const VOTE_TTL_S = 30 * 24 * 3600;
 
 interface MessageContainer {
   type?: string;
@@ -33,6 +38,14 @@ export function feedbackClicked(deps: BotDeps) {
     const topicId = action.value ?? '';
     const topic = faqTopic(topicId);
     const askId = askIdOf(action.block_id);
+    const container = body.container as MessageContainer;
+    // One vote per person per answer: a second click (either button, any replica) is not counted
+    // again, and the answer already shows the thanks.
+    const answer = askId ?? container.message_ts;
+    if (answer && !(await claim(deps.redis, RedisKey.clicked(`faq-vote:${answer}:${slackUserId}`), action.action_ts, VOTE_TTL_S))) {
+      deps.log.info({ topicId }, '"did this help?" clicked again; the first vote stands');
+      return;
+    }
     const ask = await recallAsk(deps.redis, askId);
     let record;
     try {
@@ -54,7 +67,6 @@ export function feedbackClicked(deps: BotDeps) {
     }
 
     const adminContact = deps.config.admin_contact;
-    const container = body.container as MessageContainer;
     const shown = body.message?.blocks as KnownBlock[] | undefined;
     if (shown && !container.is_ephemeral && container.channel_id && container.message_ts) {
       await client.chat.update({
