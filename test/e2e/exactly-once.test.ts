@@ -226,6 +226,19 @@ describe('exactly once', () => {
     expect(since(from).filter((c) => dmTo(BOB)(c))).toHaveLength(1);
   });
 
+  it('/ds01 keepalive sent twice a moment apart: one keep-alive job, one confirmation, and the second is told', async () => {
+    const from = h.slack.calls.length;
+    const before = (await jobsFor('keepalive', 'keeper')).length;
+    const first = await h.slash(BOB, 'keepalive keeper 2');
+    expect(messageText((await h.responseTo(first.responseUrl)).args)).toMatch(/Keeping `keeper` alive for 2 h/);
+    const second = await h.slash(BOB, 'keepalive keeper 2');
+    expect(messageText((await h.responseTo(second.responseUrl)).args)).toMatch(/already being kept alive for 2 h/);
+    await h.slack.waitFor((c) => h.slack.calls.indexOf(c) >= from && dmTo(BOB)(c) && /will not be retired/.test(messageText(c.args)), 30_000);
+    await settled();
+    expect((await jobsFor('keepalive', 'keeper')).length - before).toBe(1);
+    expect(since(from).filter((c) => dmTo(BOB)(c))).toHaveLength(1);
+  });
+
   it('[Recreate container] clicked twice at once: one retirement, one new container, one line', async () => {
     await launch(ALICE, 'live');
     const before = (await docker().getContainer('live._.1001').inspect()).Id;

@@ -38,8 +38,11 @@ export async function resetWorld(): Promise<void> {
   await Promise.all(containers.map((c) => d.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
   const images = await d.listImages();
   for (const img of images) {
-    if ((img.RepoTags ?? []).some((t) => t.startsWith('ds01-') && !t.startsWith('ds01-test/'))) {
-      await d.getImage(img.Id).remove({ force: true }).catch(() => undefined);
+    // By tag, not by id: a user's image built FROM the test base with nothing added shares the
+    // base's id, and must not stay behind as a second name of the base (it would make the base
+    // "another user's image" for every later test file).
+    for (const t of (img.RepoTags ?? []).filter((x) => x.startsWith('ds01-') && !x.startsWith('ds01-test/'))) {
+      await d.getImage(t).remove({ force: true }).catch(() => undefined);
     }
   }
   const r = redis();
