@@ -339,6 +339,15 @@ describe('exactly once', () => {
     expect(since(from).filter((c) => c.method === 'chat.update' && c.args.ts === '1700000001.000200')).toHaveLength(1);
   });
 
+  it('a double click on an App Home "Show answer" posts the answer once', async () => {
+    const from = h.slack.calls.length;
+    await Promise.all([h.interact(homeClick(ALICE, 'faq_topic', 'disk-space')), h.interact(homeClick(ALICE, 'faq_topic', 'disk-space'))]);
+    await h.bot.waitForLine(/FAQ topic button clicked again; the answer is already there/);
+    await h.slack.waitFor((c) => h.slack.calls.indexOf(c) >= from && c.method === 'chat.postMessage' && c.args.channel === ALICE.slack_id, 15_000);
+    await settled();
+    expect(since(from).filter((c) => c.method === 'chat.postMessage' && c.args.channel === ALICE.slack_id)).toHaveLength(1);
+  });
+
   it('two retire jobs for one container reach the worker directly (past any bot): it is retired and announced once', async () => {
     await launch(ALICE, 'direct');
     const from = h.slack.calls.length;

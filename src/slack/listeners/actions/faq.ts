@@ -17,8 +17,12 @@ interface MessageContainer {
   type?: string;
   channel_id?: string;
   message_ts?: string;
+  view_id?: string;
   is_ephemeral?: boolean;
 }
+
+/** A topic button clicked twice in a row shows the answer once; asked for again later, it is shown again. */
+const SAME_TOPIC_CLICK_S = 30;
 
 /** FAQ buttons: "did this help?" and the closest-topic buttons. */
 export function registerFaqActions(app: App, deps: BotDeps): void {
@@ -97,6 +101,12 @@ export function topicClicked(deps: BotDeps) {
     await ack();
     const slackUserId = body.user.id;
     const container = body.container as MessageContainer;
+    const where = container.message_ts ?? container.view_id ?? 'home';
+    const key = RedisKey.clicked(`faq-topic:${where}:${action.value ?? ''}:${slackUserId}`);
+    if (!(await claim(deps.redis, key, action.action_ts, SAME_TOPIC_CLICK_S))) {
+      deps.log.info({ topicId: action.value }, 'FAQ topic button clicked again; the answer is already there');
+      return;
+    }
     const topic = faqTopic(action.value ?? '');
     if (!topic) {
       const text = "That topic isn't in the FAQ any more. Please ask me again in your own words.";
