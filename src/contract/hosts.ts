@@ -13,6 +13,8 @@ export const HostGpu = z.object({
 });
 
 export const HostContainer = z.object({
+  /** The engine's id: what the bot claims a retirement by (absent from older workers). */
+  id: z.string().optional(),
   name: z.string(),
   user: z.string(),
   project: z.string(),

@@ -60,6 +60,8 @@ export const RetireJob = z.object({
   relaunch: z.boolean().default(false),
   /** Stop short and ask the owner first when pip packages would be lost (`/ds01 retire` without --force). */
   confirmFirst: z.boolean().default(false),
+  /** The engine id of the container the bot claimed the retirement of: only that one is retired. */
+  containerId: z.string().regex(/^[0-9a-f]{12,64}$/).optional(),
 });
 
 export const KeepaliveJob = z.object({
@@ -174,6 +176,8 @@ export const RetiredEvent = z.object({
     .array(z.object({ package: z.string().max(200), at: z.iso.datetime(), answer: z.enum(['none', 'not_needed']) }))
     .max(200)
     .default([]),
+  /** The engine id of the container retired: its announcement goes out once, whoever asked. */
+  containerId: z.string().optional(),
 });
 
 /** Retiring would lose packages: the owner is asked first ([Add to image first] / [Retire anyway]). */

@@ -85,6 +85,7 @@ export async function buildSnapshot(ctx: WorkerContext): Promise<HostSnapshot> {
     gpuMode: ctx.gpus.mode,
     gpus: slots.map((s) => ({ slot: s.slot, uuid: s.uuid, name: s.name, gpuEq: s.gpuEq, holder: holderByUuid.get(s.uuid) ?? null })),
     containers: containers.map((c) => ({
+      id: c.id,
       name: c.name,
       user: c.user,
       project: c.project,
