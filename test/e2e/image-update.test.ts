@@ -127,7 +127,7 @@ describe('/ds01 image-update, end to end (bot + worker processes, real Redis and
   const updatesOf = (ts: string) => h.slack.callsOf('chat.update').filter((c) => c.args.ts === ts);
 
   async function jobsFor(project: string, kind: string): Promise<Job[]> {
-    const jobs = await hostQueue.getJobs(['waiting', 'active', 'delayed', 'prioritized', 'paused', 'completed', 'failed', 'waiting-children']);
+    const jobs = await hostQueue.getJobs(['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'waiting-children']);
     return jobs.filter((j) => j && j.data?.kind === kind && j.data?.project === project);
   }
 
