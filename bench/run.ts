@@ -15,7 +15,7 @@ import { freePort, startProcess, type Proc } from '../test/support/processes.js'
 import { baseImage, docker, redis, redisUrl, World, type TestUser } from '../test/support/services.js';
 import { benchFaq } from './faq.js';
 import { benchHostile } from './hostile.js';
-import { markdownTable, percentile, round1, round2, summary, textTable, type Row, type Summary } from './stats.js';
+import { markdownTable, percentile, round1, round2, summary, textTable, type Row, } from './stats.js';
 
 /**
  * `npm run bench`: every figure next to its floor, measured in the same run and interleaved (our

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: starts Redis and a private Docker engine when absent, then typechecks
+# The whole test suite: starts Redis and a private Docker engine when absent, then lints (Biome:
+# the import direction and a few correctness rules), typechecks
 # and runs every test, then the benchmark in quick mode. `npm test` runs this; `.ci/run` runs `npm test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,6 +8,7 @@ cd "$(dirname "$0")/.."
 source scripts/services.sh
 ensure_services
 trap services_hint EXIT
+npx biome lint
 npx tsc --noEmit
 npx vitest run "$@"
 if [ "$#" -eq 0 ]; then
