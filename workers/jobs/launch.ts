@@ -89,8 +89,9 @@ export async function launch(ctx: WorkerContext, job: LaunchJob): Promise<void> 
     // Verified again right before the container is made: the real path checked now is what is bound.
     verified = await requireProject(ctx, job);
     const dir = verified.dir;
-    const containers = await readContainers(ctx);
+    // Who holds what is read from the engine now, under the lock: labels and device requests alike.
     const slots = await ctx.gpus.slots();
+    const containers = await readContainers(ctx, slots);
     const mine = containers.filter((c) => c.user === user.user && c.holdsGpus && c.name !== name);
     const choice = allocateGpus({
       slots,
