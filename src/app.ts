@@ -6,6 +6,7 @@ import type { BotEnv } from './env.js';
 import { HostRegistry } from './hosts/registry.js';
 import type { ResourceLimits, UserOverrides } from './limits/resource-limits.js';
 import { JobsClient } from './queue/jobs-client.js';
+import { GpuQueue } from './queue/gpu-queue.js';
 import type { Logger } from './shared/logger.js';
 import type { BotDeps } from './slack/deps.js';
 import { registerListeners } from './slack/listeners/index.js';
@@ -34,6 +35,9 @@ export async function startBot(opts: {
   const { env, transport, log } = opts;
   const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
   const outboxConnection = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
+  const gpuQueue = new GpuQueue(redis, opts.jobSecret);
+  const hosts = new HostRegistry(redis, gpuQueue, log);
+  await hosts.live();
   const deps: BotDeps = {
     config: opts.config,
     limits: opts.limits,
@@ -41,7 +45,8 @@ export async function startBot(opts: {
     redis,
     jobSecret: opts.jobSecret,
     jobs: new JobsClient(redis, opts.jobSecret),
-    hosts: new HostRegistry(redis),
+    hosts,
+    gpuQueue,
     log,
   };
   const boltLogger = {
@@ -72,6 +77,7 @@ export async function startBot(opts: {
       await app.stop();
       await outbox.close();
       await deps.jobs.close();
+      await hosts.close();
       await redis.quit();
       await outboxConnection.quit();
     },

@@ -23,6 +23,8 @@ const WorkerEnv = z.object({
   /** Serve Prometheus metrics on this port at /metrics (off when unset). */
   DS01_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   DS01_HEARTBEAT_S: z.coerce.number().positive().default(10),
+  /** A host silent this long is shown as down and its waiting launches go elsewhere (must exceed the heartbeat). */
+  DS01_HOST_TTL_S: z.coerce.number().int().min(2).default(45),
 });
 export type WorkerEnv = z.infer<typeof WorkerEnv>;
 

@@ -47,8 +47,7 @@ describe('GPUs held outside DS01 labels are never given out again (real engine)'
     // The worker publishes its snapshot every second; ask until it shows both held.
     let text = '';
     while (!/1 of 3 free/.test(text)) {
-      const { responseUrl } = await h.slash(ALICE, 'gpus');
-      text = messageText((await h.responseTo(responseUrl)).args);
+      text = messageText((await h.slash(ALICE, 'gpus')).ack);
     }
     expect(text).toMatch(/GPU 0[^\n]*plain-gpu-/);
     expect(text).toMatch(/GPU 2[^\n]*devcontainer-/);

@@ -161,8 +161,10 @@ export async function publishSnapshot(ctx: WorkerContext): Promise<HostSnapshot>
   const snap = await buildSnapshot(ctx);
   await ctx.redis
     .multi()
-    .set(RedisKey.host(ctx.hostId), JSON.stringify(snap), 'EX', HOST_SNAPSHOT_TTL_S)
+    .set(RedisKey.host(ctx.hostId), JSON.stringify(snap), 'EX', ctx.hostTtlS ?? HOST_SNAPSHOT_TTL_S)
     .sadd(RedisKey.hostsIndex, ctx.hostId)
+    // Bots keep the hosts in memory from this (answers without a Redis round trip).
+    .publish(RedisKey.hostsChanged, JSON.stringify({ ttlS: ctx.hostTtlS ?? HOST_SNAPSHOT_TTL_S, snapshot: snap }))
     .exec();
   return snap;
 }

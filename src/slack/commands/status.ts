@@ -1,21 +1,53 @@
+import type { UserEntry } from '../../config/ds01-config.js';
+import { isAdmin } from '../../config/ds01-config.js';
 import { effectiveLimits } from '../../limits/resource-limits.js';
 import { gpusMessage, limitsMessage, statusMessage } from '../blocks/status.js';
-import type { CommandContext } from '../deps.js';
+import { queueMessage } from '../blocks/queue.js';
+import type { BotDeps, CommandContext } from '../deps.js';
+import type { KnownBlock } from '@slack/types';
 
-export async function statusCommand(ctx: CommandContext): Promise<void> {
-  await ctx.respond({ response_type: 'ephemeral', ...statusMessage(ctx.user.user, await ctx.deps.hosts.online()) });
+type Message = { text: string; blocks: KnownBlock[] };
+export type InstantSub = 'status' | 'gpus' | 'limits' | 'queue';
+
+/**
+ * `/ds01 status`, `gpus`, `limits` and `queue`, answered from the bot's in-memory view of the hosts and
+ * the GPU queue (kept current by Redis pub/sub): no Redis round trip, so the answer goes in the ack.
+ * Null before the view has loaded (the caller then answers after the ack).
+ */
+export function instantAnswer(deps: BotDeps, user: UserEntry, sub: InstantSub): Message | null {
+  if (sub === 'limits') return limitsMessage(user.user, limitsOf(deps, user));
+  const view = deps.hosts.view();
+  if (!view) return null;
+  switch (sub) {
+    case 'status':
+      return statusMessage(user.user, view.online, view.queue);
+    case 'gpus':
+      return gpusMessage(view.online, view.down);
+    case 'queue':
+      return queueMessage(view.queue, user.user, isAdmin(user));
+  }
 }
 
-export async function gpusCommand(ctx: CommandContext): Promise<void> {
-  await ctx.respond({ response_type: 'ephemeral', ...gpusMessage(await ctx.deps.hosts.online()) });
-}
-
-export async function limitsCommand(ctx: CommandContext): Promise<void> {
-  const { user, deps } = ctx;
-  const limits = effectiveLimits(deps.limits, {
+function limitsOf(deps: BotDeps, user: UserEntry) {
+  return effectiveLimits(deps.limits, {
     user: user.user,
     ...(user.group ? { group: user.group } : {}),
     ...(deps.userOverrides ? { overrides: deps.userOverrides } : {}),
   });
-  await ctx.respond({ response_type: 'ephemeral', ...limitsMessage(user.user, limits) });
+}
+
+export async function statusCommand(ctx: CommandContext): Promise<void> {
+  await ctx.respond({ response_type: 'ephemeral', ...(instantAnswer(ctx.deps, ctx.user, 'status') ?? statusMessage(ctx.user.user, await ctx.deps.hosts.online(), await ctx.deps.gpuQueue.list())) });
+}
+
+export async function gpusCommand(ctx: CommandContext): Promise<void> {
+  await ctx.respond({ response_type: 'ephemeral', ...(instantAnswer(ctx.deps, ctx.user, 'gpus') ?? gpusMessage(await ctx.deps.hosts.online())) });
+}
+
+export async function limitsCommand(ctx: CommandContext): Promise<void> {
+  await ctx.respond({ response_type: 'ephemeral', ...limitsMessage(ctx.user.user, limitsOf(ctx.deps, ctx.user)) });
+}
+
+export async function queueCommand(ctx: CommandContext): Promise<void> {
+  await ctx.respond({ response_type: 'ephemeral', ...(instantAnswer(ctx.deps, ctx.user, 'queue') ?? queueMessage(await ctx.deps.gpuQueue.list(), ctx.user.user, isAdmin(ctx.user))) });
 }

@@ -4,10 +4,12 @@ import { registerImageActions } from './image-update.js';
 import { registerLifecycleActions } from './lifecycle.js';
 import { registerFaqActions } from './faq.js';
 import { registerHomeActions } from './home.js';
+import { registerGpuQueueActions } from './gpu-queue.js';
 
 export function registerActions(app: App, deps: BotDeps): void {
   registerImageActions(app, deps);
   registerLifecycleActions(app, deps);
   registerFaqActions(app, deps);
   registerHomeActions(app, deps);
+  registerGpuQueueActions(app, deps);
 }
