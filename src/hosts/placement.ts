@@ -63,7 +63,10 @@ export function placeLaunch(hosts: HostSnapshot[], req: PlacementRequest): Place
     const most = Math.max(0, ...pool.map((h) => h.gpus.length));
     return {
       kind: 'refuse',
-      message: `No GPU host${pinned ? ` that has your project (${pinned})` : ''} has ${req.gpus} GPUs; the largest has ${most}. Ask for ${most > 0 ? most : 'none'} or fewer and try again, or ask the DS01 admins.`,
+      message:
+        most === 0
+          ? `No online host${pinned ? ` that has your project (${pinned})` : ''} has any GPU, so nothing was queued. Please ask the DS01 admins.`
+          : `No GPU host${pinned ? ` that has your project (${pinned})` : ''} has ${req.gpus} GPUs; the largest has ${most}. Ask for ${most} or fewer and try again.`,
     };
   }
 

@@ -127,8 +127,9 @@ export class HostRegistry {
     return { online, down, queue: this.queueCache };
   }
 
-  async online(): Promise<HostSnapshot[]> {
-    const v = this.view();
+  /** Online hosts: from memory, or (`fresh`, for placing work) read from Redis now. */
+  async online(opts: { fresh?: boolean } = {}): Promise<HostSnapshot[]> {
+    const v = opts.fresh ? null : this.view();
     if (v) return v.online;
     const ids = await this.redis.smembers(RedisKey.hostsIndex);
     if (ids.length === 0) return [];
@@ -142,9 +143,9 @@ export class HostRegistry {
     return out.sort((a, b) => a.hostId.localeCompare(b.hostId));
   }
 
-  /** Online hosts, or a clear error when none is. */
+  /** Online hosts as Redis has them now (work is placed on them), or a clear error when none is. */
   async requireOnline(): Promise<HostSnapshot[]> {
-    const hosts = await this.online();
+    const hosts = await this.online({ fresh: true });
     if (hosts.length === 0) {
       throw new Ds01Error(
         ErrorCode.NoHostOnline,

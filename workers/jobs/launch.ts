@@ -120,7 +120,13 @@ async function launchNow(ctx: WorkerContext, job: LaunchJob): Promise<void> {
   await progress('allocating');
   let uuids: string[] = [];
   let verified: VerifiedProject | null = null;
+  let left = false;
   await withLock(ctx.redis, RedisKey.allocationLock(ctx.hostId), async () => {
+    // It held a place in the GPU queue while this host built its image: its owner may have left since.
+    if (job.queued && !job.waited && ctx.gpuQueue && !(await ctx.gpuQueue.get(job.requestId))) {
+      left = true;
+      return;
+    }
     const current = await ctx.engine.findContainer(name);
     if (current && current.labels[Label.requestId] === job.requestId) {
       uuids = (current.labels[Label.gpuUuids] ?? '').split(',').filter(Boolean);
@@ -190,6 +196,10 @@ async function launchNow(ctx: WorkerContext, job: LaunchJob): Promise<void> {
     await ctx.refreshHost();
   }, { busyMessage: 'The GPU allocator on this host is busy; your launch will be retried.' });
 
+  if (left) {
+    ctx.log.info({ requestId: job.requestId }, 'its owner left the GPU queue while the image was built; nothing started');
+    return;
+  }
   crashPoint('launch:after-create');
   // 4. Start (a no-op when an earlier run already did), then make sure what got mounted is the
   //    verified folder.
