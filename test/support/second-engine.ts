@@ -49,7 +49,7 @@ export async function resetEngine(host: string): Promise<void> {
   const containers = await d.listContainers({ all: true, filters: { label: ['ds01.managed=true'] } });
   await Promise.all(containers.map((c) => d.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
   for (const img of await d.listImages()) {
-    if ((img.RepoTags ?? []).some((t) => t.startsWith('ds01-') && !t.startsWith('ds01-test/'))) await d.getImage(img.Id).remove({ force: true }).catch(() => undefined);
+    for (const t of (img.RepoTags ?? []).filter((t) => t.startsWith('ds01-') && !t.startsWith('ds01-test/'))) await d.getImage(t).remove({ force: true }).catch(() => undefined);
   }
 }
 

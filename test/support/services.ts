@@ -37,9 +37,11 @@ export async function resetWorld(): Promise<void> {
   const containers = await d.listContainers({ all: true, filters: { label: ['ds01.managed=true'] } });
   await Promise.all(containers.map((c) => d.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
   const images = await d.listImages();
+  // By tag, not by id: a project image with nothing of its own (`FROM base` alone) is the base image
+  // under a second tag, and removing it by id would take the base image with it.
   for (const img of images) {
-    if ((img.RepoTags ?? []).some((t) => t.startsWith('ds01-') && !t.startsWith('ds01-test/'))) {
-      await d.getImage(img.Id).remove({ force: true }).catch(() => undefined);
+    for (const t of (img.RepoTags ?? []).filter((t) => t.startsWith('ds01-') && !t.startsWith('ds01-test/'))) {
+      await d.getImage(t).remove({ force: true }).catch(() => undefined);
     }
   }
   const r = redis();
