@@ -4,6 +4,11 @@ import type { UserLimits } from '../../limits/resource-limits.js';
 import type { QueueEntry } from '../../queue/gpu-queue.js';
 import { myPlaces, waited } from './queue.js';
 
+const MAX_LINES = 20;
+function capped(lines: string[]): string {
+  return lines.length <= MAX_LINES ? lines.join('\n') : `${lines.slice(0, MAX_LINES).join('\n')}\n…and ${lines.length - MAX_LINES} more.`;
+}
+
 /** `/ds01 status`: the user's containers and images across hosts. */
 export function statusMessage(user: string, hosts: HostSnapshot[], queue: QueueEntry[] = []): { text: string; blocks: KnownBlock[] } {
   const lines: string[] = [];
@@ -16,9 +21,10 @@ export function statusMessage(user: string, hosts: HostSnapshot[], queue: QueueE
   }
   const images: string[] = [];
   for (const h of hosts) for (const i of h.images.filter((i) => i.user === user)) images.push(`• \`${i.image}\` on ${h.hostId}`);
-  const text = lines.length ? `*Your containers*\n${lines.join('\n')}` : 'You have no containers right now. Start one with `/ds01 launch <project>`.';
+  // A section's text is at most 3000 characters: long lists are cut with a count.
+  const text = lines.length ? `*Your containers*\n${capped(lines)}` : 'You have no containers right now. Start one with `/ds01 launch <project>`.';
   const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text } }];
-  if (images.length) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Your images*\n${images.join('\n')}` } });
+  if (images.length) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Your images*\n${capped(images)}` } });
   const places = myPlaces(queue, user);
   if (places.length) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Waiting for a GPU*\n${places.join('\n')}` } });
   if (hosts.length === 0) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: ':warning: No GPU host has reported in, so this may be incomplete.' }] });
