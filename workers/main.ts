@@ -87,7 +87,9 @@ async function main(): Promise<void> {
     reservations: new Map(),
     addOwnLaunch: async (job) => {
       await jobQueue.add('launch', sign(jobSecret, job), {
-        jobId: `launch-${job.owner.uid}-${job.project}-${job.requestId}-q${job.queued?.seq ?? 0}`,
+        // Unique per placement: a launch that had to wait again and is placed a second time is a new job
+        // (taking it from the GPU queue is what makes it happen once).
+        jobId: `launch-${job.owner.uid}-${job.project}-${job.requestId}-q${job.queued?.seq ?? 0}-${Date.now().toString(36)}`,
         attempts: 3,
         backoff: { type: 'exponential', delay: 2000 },
         removeOnComplete: { age: 24 * 3600, count: 500 },

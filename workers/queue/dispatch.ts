@@ -157,7 +157,8 @@ async function dropEntry(ctx: WorkerContext, queue: GpuQueue, e: QueueEntry, err
 
 /**
  * A host whose worker stopped reporting (its snapshot expired) may still have launches waiting on its
- * BullMQ queue: they go back to the GPU queue, keeping their turn, so a live host starts them. One
+ * BullMQ queue: they go back to the GPU queue, keeping their turn, so a live host starts them (with
+ * `workspaces_shared: false` they wait for that host, where their workspace is). One
  * worker does this per dead host (a short lock). Launches it was already running stay with it: BullMQ
  * runs them again when it returns, and the engine (not memory) tells it what it had made.
  */
@@ -178,13 +179,15 @@ export async function rehomeDeadHosts(ctx: WorkerContext): Promise<number> {
         if (!parsed?.success) continue;
         const l = parsed.data;
         const entry = await ctx.gpuQueue.add(
-          { requestId: l.requestId, owner: l.owner, requestedBy: l.requestedBy, project: l.project, gpus: l.gpus, rebuild: l.rebuild, reply: l.reply, host: null, pending: false },
+          { requestId: l.requestId, owner: l.owner, requestedBy: l.requestedBy, project: l.project, gpus: l.gpus, rebuild: l.rebuild, reply: l.reply, host: ctx.config.workspaces_shared ? null : id, pending: false },
           l.queued,
+          // A launch that held a place whose owner has since left stays gone.
+          { onlyIfPresent: l.queued !== undefined && !l.waited },
         );
-        if (!entry) continue;
         await job.remove().catch(() => undefined);
+        if (!entry) continue;
         await ctx.events.publish(
-          { type: 'launch.queued', requestId: l.requestId, host: ctx.hostId, owner: l.owner, project: l.project, reply: l.reply, at: nowIso(), position: null, gpus: l.gpus, onHost: null, reason: 'host-down' },
+          { type: 'launch.queued', requestId: l.requestId, host: ctx.hostId, owner: l.owner, project: l.project, reply: l.reply, at: nowIso(), position: null, gpus: l.gpus, onHost: ctx.config.workspaces_shared ? null : id, reason: 'host-down' },
           `${l.requestId}.requeued.${id}.${entry.seq}`,
         );
         moved++;
