@@ -9,7 +9,8 @@ import type { UserLimits } from '../limits/resource-limits.js';
  *  - A host that already has the project's container: there (it is running, or gets replaced).
  *  - Workspaces local to one host (`workspaces_shared: false`): only the host with the project's image.
  *  - Otherwise the least-allocated host (held GPU-equivalents / total; a MIG slice is its fraction of 7)
- *    with enough free slots whose cheapest fit stays within the user's GPU quota.
+ *    with enough free slots whose cheapest fit stays within the user's GPU quota — one that already
+ *    has the project's image first, as that saves a build.
  *  - None fits: the launch waits in the GPU queue ("quota" when the user is at their quota, which
  *    waits for their own containers and blocks nobody; "no-gpu" otherwise). It still goes to a host
  *    first, which checks the project folder and builds the image while it waits; its turn in the
@@ -82,6 +83,9 @@ export function placeLaunch(hosts: HostSnapshot[], req: PlacementRequest): Place
     if (free.length < req.gpus) return false;
     return free.slice(0, req.gpus).reduce((s, x) => s + x, 0) <= budget + EPS;
   });
+  // Among hosts with room, one that already has the project's image saves a build.
+  const withImage = fits.filter((h) => h.images.some((i) => i.uid === req.uid && i.project === req.project));
+  if (withImage.length > 0) return { kind: 'host', host: leastAllocated(withImage)! };
   if (fits.length > 0) return { kind: 'host', host: leastAllocated(fits)! };
   // Could a free host fit it at all, quota aside? Then the quota is what stops it.
   const cheapestAnywhere = Math.min(...pool.map((h) => [...h.gpus.map((g) => g.gpuEq)].sort((a, b) => a - b).slice(0, req.gpus).reduce((s, x) => s + x, 0)));

@@ -127,9 +127,12 @@ export class HostRegistry {
     return { online, down, queue: this.queueCache };
   }
 
-  /** Online hosts: from memory, or (`fresh`, for placing work) read from Redis now. */
-  async online(opts: { fresh?: boolean } = {}): Promise<HostSnapshot[]> {
-    const v = opts.fresh ? null : this.view();
+  /**
+   * Online hosts as Redis has them now (placing work, the App Home, FAQ answers). The ack path reads
+   * `view()` instead; `memory: true` takes the in-memory view when there is one.
+   */
+  async online(opts: { memory?: boolean } = {}): Promise<HostSnapshot[]> {
+    const v = opts.memory ? this.view() : null;
     if (v) return v.online;
     const ids = await this.redis.smembers(RedisKey.hostsIndex);
     if (ids.length === 0) return [];
@@ -145,7 +148,7 @@ export class HostRegistry {
 
   /** Online hosts as Redis has them now (work is placed on them), or a clear error when none is. */
   async requireOnline(): Promise<HostSnapshot[]> {
-    const hosts = await this.online({ fresh: true });
+    const hosts = await this.online();
     if (hosts.length === 0) {
       throw new Ds01Error(
         ErrorCode.NoHostOnline,

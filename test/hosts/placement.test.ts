@@ -15,6 +15,13 @@ describe('placement across hosts', () => {
     const p = placeLaunch([a, b], req());
     expect(p.kind === 'host' && p.host.hostId).toBe('gpuB'); // 3/7 allocated < 1/2
   });
+  it('among hosts with room, the one with the project\'s image comes first', () => {
+    const images = [{ user: 'alice', uid: 1001, project: 'demo', image: 'ds01-1001/demo:latest', createdAt: new Date().toISOString(), packages: { python: [], system: [] } }];
+    const a = host('gpuA', [gpu('0', null), gpu('1', null)]);
+    const b = host('gpuB', [gpu('0', 'bob'), gpu('1', null)], { images });
+    const p = placeLaunch([a, b], req());
+    expect(p.kind === 'host' && p.host.hostId).toBe('gpuB');
+  });
   it('a host without enough free slots is passed over', () => {
     const a = host('gpuA', [gpu('0', null)]);
     const b = host('gpuB', [gpu('0', 'bob'), gpu('1', null), gpu('2', null)]);

@@ -127,8 +127,8 @@ function gpuBlocks(hosts: HostSnapshot[], adminContact: string): KnownBlock[] {
   const totalFree = hosts.reduce((s, h) => s + h.gpus.filter((g) => !g.holder).length, 0);
   const verdict =
     totalFree === 0
-      ? ":hourglass: Every GPU is taken, so a launch would be refused right now. DS01 has no waiting line to join: please try again later (GPUs free up as containers are retired). `/ds01 gpus` shows who holds them."
-      : `DS01 has no waiting line: a launch takes a free GPU straight away, and is refused when none is free. ${totalFree} free right now.`;
+      ? ':hourglass: Every GPU is taken, so a launch now joins the GPU queue and starts by itself when one frees up (you get a DM). `/ds01 queue` shows the line, `/ds01 gpus` who holds them.'
+      : `A launch takes a free GPU straight away; when none is free it waits in the GPU queue. ${totalFree} free right now.`;
   return [head, mrkdwnSection(lines.join('\n')), context(verdict)];
 }
 
