@@ -102,6 +102,8 @@ describe('launch refusals and failures', () => {
     expect(after.Id).toBe(half.Id);
     expect(after.State.Running).toBe(true);
     expect((await docker().listContainers({ all: true, filters: { label: ['ds01.project=crashy'] } })).length).toBe(1);
+    // b2 left the queue while its image was built: the GPU bob's b1 freed went to crashy, not to it.
+    expect((await docker().listContainers({ all: true, filters: { label: ['ds01.project=b2'] } })).length).toBe(0);
   });
 
   it('SIGTERM while a launch is building: the worker finishes that launch, then exits cleanly', async () => {
