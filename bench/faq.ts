@@ -56,7 +56,7 @@ function summary(s: SetScore): FaqSetResult {
  * 200 000-character inputs, and scores the three sets. The held-out set is scored here and nowhere
  * else: it is never used for tuning (see test/faq/heldout.yaml).
  */
-export async function benchFaq(): Promise<FaqBenchResult> {
+export async function benchFaq(opts: { rounds?: number; builds?: number } = {}): Promise<FaqBenchResult> {
   const regressionRaw = RegressionSetSchema.parse(read('questions.yaml'));
   const regression = QuestionSetSchema.parse({
     on_topic: regressionRaw.on_topic.map((o) => ({ q: o.q, topics: [o.topic, ...(o.also ?? [])] })),
@@ -67,7 +67,7 @@ export async function benchFaq(): Promise<FaqBenchResult> {
   const questions = [regression, dev, heldout].flatMap((s) => [...s.on_topic.map((o) => o.q), ...s.off_topic]);
 
   const builds: number[] = [];
-  for (let i = 0; i < BUILD_RUNS; i++) {
+  for (let i = 0; i < (opts.builds ?? BUILD_RUNS); i++) {
     const t0 = performance.now();
     buildFaqIndex();
     builds.push(performance.now() - t0);
@@ -77,7 +77,7 @@ export async function benchFaq(): Promise<FaqBenchResult> {
   for (const q of questions) warm.ask(q); // JIT warm-up, not measured
 
   const asks: number[] = [];
-  for (let round = 0; round < ASK_ROUNDS; round++) {
+  for (let round = 0; round < (opts.rounds ?? ASK_ROUNDS); round++) {
     const index = buildFaqIndex();
     for (const q of questions) {
       const t0 = performance.now();

@@ -43,7 +43,7 @@ function snapshot(i: number): HostSnapshot {
   const hostId = `gpu${String(i).padStart(2, '0')}`;
   const users = ['alice', 'bob', 'carol', 'dave', 'erin'];
   const gpus = Array.from({ length: 8 }, (_, g) => ({ slot: String(g), uuid: `GPU-${hostId}-${g}`, name: 'A100', gpuEq: 1, holder: g < 6 ? { container: `p${g}._.100${g % 5}`, user: users[g % 5]!, project: `p${g}`, since: new Date().toISOString(), managed: true } : null }));
-  const containers = Array.from({ length: 100 }, (_, c) => ({ name: `p${c}._.100${c % 5}`, user: users[c % 5]!, project: `p${c}`, state: c % 3 ? 'running' : 'exited', image: `ds01-100${c % 5}/p${c}:latest`, gpuUuids: c < 6 ? [`GPU-${hostId}-${c}`] : [], createdAt: new Date().toISOString(), protected: false, managed: true }));
+  const containers = Array.from({ length: 100 }, (_, c) => ({ name: `p${c}._.100${c % 5}`, user: users[c % 5]!, project: `p${c}`, state: c % 3 ? 'running' : 'exited', image: `ds01-100${c % 5}/p${c}:latest`, gpuUuids: c < 6 ? [`GPU-${hostId}-${c}`] : [], createdAt: new Date().toISOString(), protected: false, managed: true, onlyHere: [] }));
   return { hostId, updatedAt: new Date().toISOString(), gpuMode: 'nvidia', gpus, containers, images: [] };
 }
 

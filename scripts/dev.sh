@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Quick start: runs the bot and one worker on this machine.
-#  - Redis: $REDIS_URL if it answers, else a private one (scripts/services.sh).
-#  - Docker: $DOCKER_HOST if it answers, else a private engine with the offline demo image.
+#  - Redis: $REDIS_URL when you set it, else a private one this script starts (scripts/services.sh).
+#  - Docker: $DOCKER_HOST when you set it, else a private engine with the offline demo image. The
+#    host's own engine is used only when you ask: DOCKER_HOST=unix:///var/run/docker.sock npm run dev
+#  Neither is ever flushed or stopped here; `npm run services:stop` stops the private ones.
 #  - Config: $DS01_CONFIG, else a demo config with one user (alice) and a project "demo".
 #  - Slack: with SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN) the bot connects to
 #    Slack; without them it runs a local console: type "launch demo" and watch what it would say.
@@ -10,9 +12,11 @@ cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
 source scripts/services.sh
 _apt_install
-if [ -n "${REDIS_URL:-}" ] && redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1; then :; else ensure_redis; fi
-if [ -n "${DOCKER_HOST:-}" ] && docker -H "$DOCKER_HOST" version >/dev/null 2>&1; then :
-elif docker -H unix:///var/run/docker.sock version >/dev/null 2>&1; then export DOCKER_HOST=unix:///var/run/docker.sock
+if [ -n "${REDIS_URL:-}" ]; then
+  redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1 || { echo "[dev] REDIS_URL=$REDIS_URL does not answer" >&2; exit 1; }
+else ensure_redis; fi
+if [ -n "${DOCKER_HOST:-}" ]; then
+  docker -H "$DOCKER_HOST" version >/dev/null 2>&1 || { echo "[dev] DOCKER_HOST=$DOCKER_HOST does not answer" >&2; exit 1; }
 else ensure_docker; fi
 ensure_base_image
 
@@ -48,14 +52,21 @@ fi
 export DS01_HOST_ID=${DS01_HOST_ID:-$(hostname | tr -c 'A-Za-z0-9_.\n-' '-')}
 echo "[dev] worker: host $DS01_HOST_ID, GPUs $DS01_GPUS, Docker $DOCKER_HOST; Redis $REDIS_URL" >&2
 
+# The local console only when no Slack variable is set at all: the bot refuses a partial Slack setup.
+if [ -z "${SLACK_BOT_TOKEN:-}${SLACK_APP_TOKEN:-}${SLACK_SIGNING_SECRET:-}" ]; then export DS01_LOCAL_CONSOLE=1; fi
+
 mkdir -p "$DS01_RUN_DIR"
 # Bot and worker sign their jobs and events with a shared secret; a local one is made once.
 if [ -z "${DS01_JOB_SECRET:-}" ] && [ -z "${DS01_JOB_SECRET_FILE:-}" ]; then
   [ -s "$DS01_RUN_DIR/job-secret" ] || (umask 077; od -An -tx1 -N32 /dev/urandom | tr -d ' \n' > "$DS01_RUN_DIR/job-secret")
   export DS01_JOB_SECRET_FILE="$DS01_RUN_DIR/job-secret"
 fi
-npx tsx workers/main.ts >"$DS01_RUN_DIR/worker.log" 2>&1 &
+# The worker in a session of its own (its pid is its process group), so stopping it reaches tsx's
+# node child too, and the terminal's Ctrl-C does not: it gets SIGTERM and finishes running jobs.
+setsid node_modules/.bin/tsx workers/main.ts >"$DS01_RUN_DIR/worker.log" 2>&1 &
 worker=$!
-trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null' EXIT
+# Ctrl-C / Ctrl-D stop the bot and this worker; Redis and the engine (and users' containers) stay.
+trap 'kill -TERM -- -$worker 2>/dev/null || true; wait $worker 2>/dev/null || true; services_hint' EXIT
 echo "[dev] worker log: $DS01_RUN_DIR/worker.log" >&2
-npx tsx src/main.ts
+export DS01_LOG_FILE=${DS01_LOG_FILE:-$DS01_RUN_DIR/bot.log}
+node_modules/.bin/tsx src/main.ts

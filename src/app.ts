@@ -1,4 +1,5 @@
-import { App, LogLevel } from '@slack/bolt';
+import type { Server } from 'node:http';
+import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import type { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Ds01Config } from './config/ds01-config.js';
@@ -8,13 +9,16 @@ import type { ResourceLimits, UserOverrides } from './limits/resource-limits.js'
 import { JobsClient } from './queue/jobs-client.js';
 import { GpuQueue } from './queue/gpu-queue.js';
 import type { Logger } from './shared/logger.js';
+import { redisReady, startOpsServer, type OpsEndpoints } from './shared/ops-server.js';
 import type { BotDeps } from './slack/deps.js';
 import { registerListeners } from './slack/listeners/index.js';
+import { createSlackHttpServer } from './slack/http-server.js';
+import { BotMetrics } from './slack/metrics.js';
 import { startOutbox } from './slack/outbox.js';
 
 export type AppTransport =
-  | { kind: 'http'; botToken: string; signingSecret: string; port: number }
-  | { kind: 'socket'; botToken: string; appToken: string };
+  | { kind: 'http'; botToken: string; signingSecret: string; port: number; host?: string; opsPort?: number; opsHost?: string }
+  | { kind: 'socket'; botToken: string; appToken: string; opsPort?: number; opsHost?: string };
 
 export interface RunningBot {
   app: App;
@@ -37,7 +41,8 @@ export async function startBot(opts: {
   const outboxConnection = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
   const gpuQueue = new GpuQueue(redis, opts.jobSecret);
   const hosts = new HostRegistry(redis, gpuQueue, log);
-  await hosts.live();
+  // Not awaited: the bot starts (and says it is not ready) without Redis; the view fills in when it answers.
+  void hosts.live().catch((err: Error) => log.warn({ err: err.message }, 'hosts view not live yet; status answers come after the ack'));
   const deps: BotDeps = {
     config: opts.config,
     limits: opts.limits,
@@ -58,28 +63,63 @@ export async function startBot(opts: {
     getLevel: () => LogLevel.INFO,
     setName: () => undefined,
   };
-  const app =
-    transport.kind === 'http'
-      ? new App({ token: transport.botToken, signingSecret: transport.signingSecret, clientOptions: { slackApiUrl: env.SLACK_API_URL }, logger: boltLogger })
-      : new App({ token: transport.botToken, appToken: transport.appToken, socketMode: true, clientOptions: { slackApiUrl: env.SLACK_API_URL }, logger: boltLogger });
+  // Network-level failures fail fast: the outbox retries delivery itself, and a Slack outage must
+  // not hold a listener for half an hour of client-side retries.
+  const clientOptions = { slackApiUrl: env.SLACK_API_URL, retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 2000 } };
+  const receiver = transport.kind === 'http' ? new HTTPReceiver({ signingSecret: transport.signingSecret, endpoints: ['/slack/events'], logger: boltLogger }) : undefined;
+  const app = receiver
+    ? new App({ token: transport.botToken, receiver, clientOptions, logger: boltLogger })
+    : new App({ token: transport.botToken, appToken: (transport as { appToken: string }).appToken, socketMode: true, clientOptions, logger: boltLogger });
   app.error(async (err) => {
     log.error({ err: err.message, code: (err as { code?: string }).code }, 'unhandled listener error');
   });
+  const metrics = new BotMetrics(redis);
+  metrics.instrumentApp(app);
   registerListeners(app, deps);
-  if (transport.kind === 'http') await app.start(transport.port);
-  else await app.start();
+  const ops: OpsEndpoints = { ready: redisReady(redis), metrics: metrics.registry };
+  const servers: Server[] = [];
+  if (transport.kind === 'http') {
+    // Our server in front of Bolt's receiver: bounded request bodies, and the ops endpoints.
+    const server = createSlackHttpServer({ receiver: receiver!, ops, log });
+    await listen(server, transport.port, transport.host);
+    servers.push(server);
+  } else {
+    await app.start();
+  }
+  // Socket Mode has no HTTP server of its own: health and metrics go on DS01_METRICS_PORT (in
+  // HTTP mode too when set, so a healthcheck reads the same port in both modes).
+  if (transport.opsPort) servers.push(await startOpsServer(ops, transport.opsPort, transport.opsHost ?? '127.0.0.1'));
   const outbox: Worker = startOutbox(deps, app.client, outboxConnection, log);
-  log.info({ mode: transport.kind, ...(transport.kind === 'http' ? { port: transport.port, path: '/slack/events' } : {}) }, 'DS01 bot ready');
+  log.info(
+    {
+      mode: transport.kind,
+      ...(transport.kind === 'http' ? { port: transport.port, path: '/slack/events' } : {}),
+      ...(transport.opsPort ? { metricsPort: transport.opsPort } : {}),
+    },
+    'DS01 bot ready',
+  );
   return {
     app,
     deps,
     stop: async () => {
-      await app.stop();
+      await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+      if (transport.kind === 'socket') await app.stop();
       await outbox.close();
+      await metrics.close();
       await deps.jobs.close();
       await hosts.close();
       await redis.quit();
       await outboxConnection.quit();
     },
   };
+}
+
+function listen(server: Server, port: number, host?: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
 }

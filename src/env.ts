@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DS01_CONFIG_MISSING } from './config/startup.js';
 
 /** The bot's environment (operator interface: see README "Configuration"). */
 const BotEnv = z.object({
@@ -8,7 +9,13 @@ const BotEnv = z.object({
   SLACK_API_URL: z.string().url().default('https://slack.com/api/'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
-  DS01_CONFIG: z.string().min(1, 'DS01_CONFIG must name the YAML config file'),
+  DS01_CONFIG: z.string({ error: DS01_CONFIG_MISSING }).min(1, DS01_CONFIG_MISSING),
+  /** `npm run dev` sets this: with no Slack credentials at all, run the local console instead of Slack. */
+  DS01_LOCAL_CONSOLE: z.enum(['0', '1']).default('0'),
+  /** Socket Mode: serve /healthz, /readyz and /metrics on this port (in HTTP mode they share PORT). */
+  DS01_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  /** Address the health and metrics endpoints bind to in Socket Mode; loopback unless set (compose sets 0.0.0.0). */
+  DS01_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
 });
 export type BotEnv = z.infer<typeof BotEnv>;
 
@@ -23,21 +30,37 @@ export function loadBotEnv(env: NodeJS.ProcessEnv = process.env): BotEnv {
   const r = BotEnv.safeParse(cleaned);
   if (!r.success) {
     const i = r.error.issues[0]!;
-    throw new Error(`bot environment: ${i.path.join('.')}: ${i.message}`);
+    const key = i.path.join('.');
+    throw new Error(i.message.startsWith(key) ? i.message : `${key}: ${i.message}`);
   }
   return r.data;
 }
 
-/** HTTP when a signing secret and no app token; Socket Mode with an app token; otherwise local. */
+/**
+ * Which way the bot talks to Slack. Fails closed: a partial Slack configuration (a bot token without a
+ * signing secret or app token, or the reverse) is a start-up error naming what is missing, and the
+ * local console runs only when asked for (`DS01_LOCAL_CONSOLE=1`, which `npm run dev` sets) with no
+ * Slack variable set at all. Throws an Error whose message is the sentence for the admin.
+ */
 export function slackMode(env: BotEnv): SlackMode {
-  if (env.SLACK_BOT_TOKEN && env.SLACK_APP_TOKEN) {
-    return { kind: 'socket', botToken: env.SLACK_BOT_TOKEN, appToken: env.SLACK_APP_TOKEN, ...(env.SLACK_SIGNING_SECRET ? { signingSecret: env.SLACK_SIGNING_SECRET } : {}) };
+  const { SLACK_BOT_TOKEN: bot, SLACK_APP_TOKEN: app, SLACK_SIGNING_SECRET: secret } = env;
+  const anySlack = Boolean(bot || app || secret);
+  if (env.DS01_LOCAL_CONSOLE === '1') {
+    if (anySlack) {
+      const set = ['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'SLACK_SIGNING_SECRET'].filter((k) => env[k as keyof BotEnv]);
+      throw new Error(`DS01_LOCAL_CONSOLE=1 asks for the local console, but ${set.join(' and ')} ${set.length > 1 ? 'are' : 'is'} set too: unset DS01_LOCAL_CONSOLE to connect to Slack, or unset the Slack variables to use the console`);
+    }
+    return { kind: 'local', missing: ['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)'] };
   }
-  if (env.SLACK_BOT_TOKEN && env.SLACK_SIGNING_SECRET) {
-    return { kind: 'http', botToken: env.SLACK_BOT_TOKEN, signingSecret: env.SLACK_SIGNING_SECRET };
+  if (bot && app) return { kind: 'socket', botToken: bot, appToken: app, ...(secret ? { signingSecret: secret } : {}) };
+  if (bot && secret) return { kind: 'http', botToken: bot, signingSecret: secret };
+  if (bot) {
+    throw new Error('SLACK_BOT_TOKEN is set but SLACK_APP_TOKEN (Socket Mode) and SLACK_SIGNING_SECRET (HTTP mode) are both missing: set one of them, so the bot knows how Slack reaches it');
   }
-  const missing: string[] = [];
-  if (!env.SLACK_BOT_TOKEN) missing.push('SLACK_BOT_TOKEN');
-  if (!env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN) missing.push('SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode)');
-  return { kind: 'local', missing };
+  if (anySlack) {
+    throw new Error(`${app ? 'SLACK_APP_TOKEN' : 'SLACK_SIGNING_SECRET'} is set but SLACK_BOT_TOKEN is missing: set it to the app's Bot User OAuth Token (xoxb-…)`);
+  }
+  throw new Error(
+    'no Slack credentials: set SLACK_BOT_TOKEN with SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode), or run `npm run dev` to try the bot on a local console without Slack',
+  );
 }

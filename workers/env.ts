@@ -1,10 +1,11 @@
 import os from 'node:os';
 import { z } from 'zod';
+import { DS01_CONFIG_MISSING } from '../src/config/startup.js';
 
 /** The worker's environment (operator interface: see README "Configuration"). */
 const WorkerEnv = z.object({
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
-  DS01_CONFIG: z.string().min(1, 'DS01_CONFIG must name the YAML config file'),
+  DS01_CONFIG: z.string({ error: DS01_CONFIG_MISSING }).min(1, DS01_CONFIG_MISSING),
   DS01_HOST_ID: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'DS01_HOST_ID: letters, digits, `.`, `_`, `-`')
@@ -20,8 +21,10 @@ const WorkerEnv = z.object({
   DS01_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(4),
   /** BullMQ job lock: a worker that dies mid-job has its job re-run after about this long. */
   DS01_JOB_LOCK_MS: z.coerce.number().int().min(1000).default(60_000),
-  /** Serve Prometheus metrics on this port at /metrics (off when unset). */
+  /** Serve /healthz, /readyz and Prometheus /metrics on this port (off when unset). */
   DS01_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  /** Address those endpoints bind to: loopback unless set (compose sets 0.0.0.0 inside its network). */
+  DS01_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   DS01_HEARTBEAT_S: z.coerce.number().positive().default(10),
   /** A host silent this long is shown as down and its waiting launches go elsewhere (must exceed the heartbeat). */
   DS01_HOST_TTL_S: z.coerce.number().int().min(2).default(45),
@@ -32,7 +35,8 @@ export function loadWorkerEnv(env: NodeJS.ProcessEnv = process.env): WorkerEnv {
   const r = WorkerEnv.safeParse(env);
   if (!r.success) {
     const i = r.error.issues[0]!;
-    throw new Error(`worker environment: ${i.path.join('.')}: ${i.message}`);
+    const key = i.path.join('.');
+    throw new Error(i.message.startsWith(key) ? i.message : `${key}: ${i.message}`);
   }
   return r.data;
 }

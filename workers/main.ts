@@ -4,6 +4,7 @@ import { loadStartup } from '../src/config/startup.js';
 import { hostQueueName, RedisKey } from '../src/contract/queues.js';
 import { sign } from '../src/contract/signing.js';
 import { createLogger } from '../src/shared/logger.js';
+import { redisReady, startOpsServer } from '../src/shared/ops-server.js';
 import type { WorkerContext } from './context.js';
 import { DockerEngine } from './docker/engine.js';
 import { loadWorkerEnv } from './env.js';
@@ -17,13 +18,19 @@ import { GpuQueue } from '../src/queue/gpu-queue.js';
 import { dispatchQueued, rehomeDeadHosts } from './queue/dispatch.js';
 
 /** `npm run worker`: one per GPU host. Consumes this host's queue and reports back to the bot. */
+const log = createLogger('ds01-worker');
+
 async function main(): Promise<void> {
-  const log = createLogger('ds01-worker');
-  const { env, jobSecret, config, limits, userOverrides } = loadStartup(log, () => loadWorkerEnv());
+  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled promise rejection'));
+  const { env, jobSecret, config, limits, userOverrides } = loadStartup(log, () => {
+    const e = loadWorkerEnv();
+    return { ...e, gpuMode: parseGpuMode(e.DS01_GPUS) };
+  });
   const hostId = env.DS01_HOST_ID;
+  const gpuMode = env.gpuMode;
+  if (gpuMode.mode === 'nvidia') await requireNvidiaSmi();
   const connection = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
   const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
-  const gpuMode = parseGpuMode(env.DS01_GPUS);
   const gpus: GpuInventory =
     gpuMode.mode === 'fake'
       ? new FakeInventory(gpuMode.count, hostId, async () => {
@@ -36,7 +43,10 @@ async function main(): Promise<void> {
   const events = new EventPublisher(redis, jobSecret);
   const capacity = hostCapacity();
   const metrics = new WorkerMetrics(hostId);
-  const metricsServer = env.DS01_METRICS_PORT ? metrics.serve(env.DS01_METRICS_PORT) : undefined;
+  // /healthz, /readyz (Redis answers) and /metrics, for compose's healthcheck and Prometheus.
+  const metricsServer = env.DS01_METRICS_PORT
+    ? await startOpsServer({ ready: redisReady(redis), metrics: metrics.registry }, env.DS01_METRICS_PORT, env.DS01_METRICS_HOST)
+    : undefined;
 
   // Snapshots are published one at a time, in order, so the last one always reflects the last change.
   let chain: Promise<void> = Promise.resolve();
@@ -142,4 +152,25 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
-void main();
+/**
+ * `DS01_GPUS=nvidia` on a host where nvidia-smi cannot run would report itself ready and then fail
+ * every GPU launch: stop at start-up instead, saying what to change.
+ */
+async function requireNvidiaSmi(): Promise<void> {
+  try {
+    await new NvidiaSmiInventory().slots();
+  } catch (err) {
+    // A Ds01Error's message is its technical detail (e.g. "nvidia-smi …: ENOENT").
+    const detail = (err as Error).message;
+    log.fatal(
+      { err: detail },
+      'cannot start: fix the configuration: DS01_GPUS=nvidia but nvidia-smi does not run here. Install the NVIDIA driver tools (in Docker: reserve the GPUs for the worker, as docker-compose.yml does), or set DS01_GPUS=fake:N on a host without GPUs',
+    );
+    process.exit(2);
+  }
+}
+
+main().catch((err: Error) => {
+  log.fatal({ err: err.message }, 'cannot start the worker');
+  process.exit(1);
+});

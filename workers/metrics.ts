@@ -12,6 +12,14 @@ export class WorkerMetrics {
   readonly jobs: Counter<'kind' | 'outcome'>;
   readonly jobSeconds: Histogram<'kind'>;
   readonly retirements: Counter<'reason'>;
+  readonly queueWaitSeconds: Histogram;
+  /** Package notices sent (kind: offer = new packages offered, added = "the image has them now"). */
+  readonly packageNotices: Counter<'kind'>;
+  /**
+   * In-container packages of retired containers, by whether they reached the image first
+   * (outcome: added | lost). added / (added + lost) is the share package notices exist to raise.
+   */
+  readonly containerPackages: Counter<'outcome'>;
   private readonly gpus: Gauge<'state'>;
   private readonly containers: Gauge<'state'>;
 
@@ -26,7 +34,20 @@ export class WorkerMetrics {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
       registers: [this.registry],
     });
+    this.queueWaitSeconds = new Histogram({
+      name: 'ds01_job_queue_wait_seconds',
+      help: 'Time from a job being added to the queue to this worker starting it',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 30, 300],
+      registers: [this.registry],
+    });
     this.retirements = new Counter({ name: 'ds01_retirements_total', help: 'Containers retired, by reason', labelNames: ['reason'], registers: [this.registry] });
+    this.packageNotices = new Counter({ name: 'ds01_package_notices_total', help: 'Package notices sent, by kind', labelNames: ['kind'], registers: [this.registry] });
+    this.containerPackages = new Counter({
+      name: 'ds01_container_packages_total',
+      help: 'Packages installed inside containers, counted at retirement: reached the image first (added) or not (lost)',
+      labelNames: ['outcome'],
+      registers: [this.registry],
+    });
     this.gpus = new Gauge({ name: 'ds01_gpus', help: 'GPU slots on this host, by state', labelNames: ['state'], registers: [this.registry] });
     this.containers = new Gauge({ name: 'ds01_containers', help: 'DS01 containers on this host, by Docker state', labelNames: ['state'], registers: [this.registry] });
   }

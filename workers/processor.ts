@@ -1,8 +1,11 @@
+import { performance } from 'node:perf_hooks';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { HostJob, type Person, type ReplyTarget } from '../src/contract/jobs.js';
 import { Ds01Error, ErrorCode, userMessageOf } from '../src/shared/errors.js';
 import type { WorkerContext } from './context.js';
 import { verify } from '../src/contract/signing.js';
+import { recordAudit } from '../src/audit/audit-log.js';
+import { containerName, imageName } from '../src/ds01/naming.js';
 import { nowIso } from './context.js';
 import { BuildFailure, build } from './jobs/build.js';
 import { launch } from './jobs/launch.js';
@@ -18,6 +21,11 @@ import { lifecycleCheck } from './lifecycle/check.js';
  */
 export function createProcessor(ctx: WorkerContext) {
   return async (job: Job): Promise<unknown> => {
+    // How long the job waited on the queue (job.timestamp: when it was added). The metric is for
+    // Prometheus; the log line is what `npm run bench` reads for its queue-pickup figure.
+    const waitedMs = Math.round((performance.timeOrigin + performance.now() - job.timestamp) * 10) / 10;
+    ctx.metrics.queueWaitSeconds.observe(Math.max(0, waitedMs) / 1000);
+    ctx.log[job.name === 'lifecycle' ? 'debug' : 'info']({ jobId: job.id, job: job.name, waitedMs }, 'job started');
     const payload = verify(ctx.jobSecret, job.data);
     if (!payload) {
       ctx.log.error({ jobId: job.id, name: job.name }, 'job is unsigned or its signature does not match; dropped (someone wrote to Redis directly?)');
@@ -35,11 +43,13 @@ export function createProcessor(ctx: WorkerContext) {
     try {
       const result = await runJob(jobCtx, data, job.timestamp);
       ctx.metrics.jobs.inc({ kind: data.kind, outcome: 'done' });
+      await audit(ctx, data, 'done', null);
       return result;
     } catch (err) {
       const userError = err instanceof Ds01Error && !err.retryable;
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       ctx.metrics.jobs.inc({ kind: data.kind, outcome: userError ? 'refused' : 'failed' });
+      if (userError || lastAttempt) await audit(ctx, data, userError ? 'refused' : 'failed', err instanceof Ds01Error ? err.code : ErrorCode.Internal);
       if (data.kind !== 'lifecycle' && (userError || lastAttempt)) {
         jobCtx.log.warn({ err, code: err instanceof Ds01Error ? err.code : ErrorCode.Internal }, 'job failed');
         await reportFailure(ctx, data, err);
@@ -52,6 +62,20 @@ export function createProcessor(ctx: WorkerContext) {
       timer();
     }
   };
+}
+
+/** One audit entry per finished job (the lifecycle pass records its own retirements). */
+async function audit(ctx: WorkerContext, data: HostJob, result: 'done' | 'refused' | 'failed', code: string | null): Promise<void> {
+  if (data.kind === 'lifecycle') return;
+  await recordAudit(ctx.redis, ctx.log, {
+    who: data.requestedBy,
+    owner: data.owner.user,
+    what: data.kind === 'retire' ? `retire:${data.reason}` : data.kind,
+    target: data.kind === 'build' ? imageName(data.owner.uid, data.project) : containerName(data.project, data.owner.uid),
+    host: ctx.hostId,
+    result,
+    code,
+  });
 }
 
 function runJob(ctx: WorkerContext, data: HostJob, queuedAt: number): Promise<unknown> {

@@ -16,6 +16,33 @@ const UserEntry = z.object({
   group: z.string().min(1).optional(),
 });
 
+const ClockTime = z.string().regex(/^(?:[01][0-9]|2[0-3]):[0-5][0-9]$/, 'a time like 22:00');
+
+/** A time zone the runtime knows (IANA name like Europe/Berlin, or UTC). */
+const TimeZone = z
+  .string()
+  .max(64)
+  .refine((tz) => {
+    try {
+      new Intl.DateTimeFormat('en-GB', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'a time zone like UTC or Europe/Berlin');
+
+/** Package notices: packages pip-installed inside a running container, offered for the image. */
+const PackageNotices = z.object({
+  /** No notice is sent between these times (in `timezone`); one due then waits for the end. */
+  quiet_hours: z.object({ from: ClockTime, to: ClockTime }).optional(),
+  timezone: TimeZone.default('UTC'),
+  /** Most notices (new or updated) one user gets per day; the rest wait for the next day. */
+  daily_cap: z.number().int().min(0).max(1000).default(5),
+  /** Groups (from the user list) that get no package notices. */
+  off_for_groups: z.array(z.string().min(1)).default([]),
+});
+export type PackageNotices = z.infer<typeof PackageNotices>;
+
 export const Ds01ConfigSchema = z.object({
   notify_channel: z.string().regex(/^[CGD][A-Z0-9]{2,}$/, 'a Slack channel id like C0DS01NOTE').optional(),
   workspaces: z.string().includes('{user}', { message: 'must contain {user}, e.g. /home/{user}/workspace' }),
@@ -28,6 +55,7 @@ export const Ds01ConfigSchema = z.object({
    */
   workspaces_shared: z.boolean().default(true),
   users: z.array(UserEntry).min(1),
+  package_notices: PackageNotices.default({ timezone: 'UTC', daily_cap: 5, off_for_groups: [] }),
 });
 
 export type UserEntry = z.infer<typeof UserEntry>;

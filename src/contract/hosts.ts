@@ -24,6 +24,8 @@ export const HostGpu = z.object({
 });
 
 export const HostContainer = z.object({
+  /** The engine's id: what the bot claims a retirement by (absent from older workers). */
+  id: z.string().optional(),
   name: z.string(),
   user: z.string(),
   project: z.string(),
@@ -34,6 +36,8 @@ export const HostContainer = z.object({
   protected: z.boolean(),
   /** False for a container DS01 did not make, listed because the engine gives it a GPU. */
   managed: z.boolean().default(true),
+  /** pip packages installed only inside this container (`name==version`), from the package notices. */
+  onlyHere: z.array(z.string()).default([]),
 });
 
 /** Packages the project's Dockerfile adds (what `/ds01 image-update` shows as already added). */

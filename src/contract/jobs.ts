@@ -68,6 +68,8 @@ export const RetireJob = z.object({
   relaunch: z.boolean().default(false),
   /** Stop short and ask the owner first when pip packages would be lost (`/ds01 retire` without --force). */
   confirmFirst: z.boolean().default(false),
+  /** The engine id of the container the bot claimed the retirement of: only that one is retired. */
+  containerId: z.string().regex(/^[0-9a-f]{12,64}$/).optional(),
 });
 
 export const KeepaliveJob = z.object({
@@ -188,6 +190,16 @@ export const RetiredEvent = z.object({
   /** Set when the pip comparison could not run (container not running, no pip): say so honestly. */
   packagesUnknown: z.string().nullable(),
   relaunch: z.boolean(),
+  /**
+   * Lost packages the owner had been told about while the container ran (package notices), with
+   * when, and whether they answered [Not needed]. Absent from older workers.
+   */
+  toldAbout: z
+    .array(z.object({ package: z.string().max(200), at: z.iso.datetime(), answer: z.enum(['none', 'not_needed']) }))
+    .max(200)
+    .default([]),
+  /** The engine id of the container retired: its announcement goes out once, whoever asked. */
+  containerId: z.string().optional(),
 });
 
 /** Retiring would lose packages: the owner is asked first ([Add to image first] / [Retire anyway]). */
@@ -217,6 +229,28 @@ export const KeepaliveSetEvent = z.object({
   capped: z.boolean(),
 });
 
+/** A pip package as listed inside a container (pip's user site): normalised name and version. */
+export const PipPackage = z.object({
+  name: z.string().min(1).max(100),
+  version: z.string().min(1).max(64),
+});
+export type PipPackage = z.infer<typeof PipPackage>;
+
+/**
+ * Packages the owner installed inside a running container (pip's user site), noticed by the
+ * lifecycle pass: one DM per container, updated in place. `pending` are offered and not answered
+ * yet; `added` were offered and are now declared by the project's Dockerfile.
+ */
+export const PackagesNoticedEvent = z.object({
+  type: z.literal('packages.noticed'),
+  ...EventBase,
+  container: z.string().min(1).max(200),
+  /** The engine's id of that container: a later container with the same name gets its own message. */
+  containerId: z.string().regex(/^[a-f0-9]{12,64}$/),
+  pending: z.array(PipPackage).max(100),
+  added: z.array(PipPackage).max(100),
+});
+
 export const Ds01Event = z.discriminatedUnion('type', [
   LaunchProgressEvent,
   LaunchRunningEvent,
@@ -228,6 +262,7 @@ export const Ds01Event = z.discriminatedUnion('type', [
   RetireConfirmEvent,
   LimitWarningEvent,
   KeepaliveSetEvent,
+  PackagesNoticedEvent,
 ]);
 export type Ds01Event = z.infer<typeof Ds01Event>;
 export type EventOf<T extends Ds01Event['type']> = Extract<Ds01Event, { type: T }>;

@@ -32,6 +32,7 @@ export class HostRegistry {
   private resync: NodeJS.Timeout | null = null;
   private queueLoading: Promise<void> | null = null;
   private queueDirty = false;
+  private loaded = false;
 
   constructor(
     private readonly redis: Redis,
@@ -39,7 +40,11 @@ export class HostRegistry {
     private readonly log?: Logger,
   ) {}
 
-  /** Subscribes and loads everything once; from then on reads come from memory. */
+  /**
+   * Subscribes and loads everything once; from then on the ack path reads memory. Resolves when the
+   * first load is done; the bot does not wait for it (it starts without Redis, and `view()` is null
+   * until then).
+   */
   async live(resyncMs = 15_000): Promise<void> {
     const sub = this.redis.duplicate();
     this.subscriber = sub;
@@ -90,6 +95,7 @@ export class HostRegistry {
         });
       }
       await this.reloadQueue();
+      this.loaded = true;
     } catch (err) {
       this.log?.warn({ err: (err as Error).message }, 'could not reload the hosts view; answering from the last one');
     }
@@ -117,7 +123,7 @@ export class HostRegistry {
 
   /** The in-memory view (synchronous: for the ack). Null until `live()` has loaded once. */
   view(): HostsView | null {
-    if (!this.subscriber) return null;
+    if (!this.subscriber || !this.loaded) return null;
     const now = Date.now();
     const online: HostSnapshot[] = [];
     for (const { snap, expiresAt } of this.snaps.values()) if (expiresAt > now) online.push(snap);

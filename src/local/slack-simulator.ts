@@ -11,6 +11,8 @@ export interface RecordedCall {
   method: string; // e.g. chat.postMessage, or "response_url" for posts to a response URL
   args: Record<string, unknown>;
   at: number;
+  /** What the simulator answered (the message's ts, the opened view's id). */
+  result?: Record<string, unknown>;
 }
 
 type Waiter = { pred: (c: RecordedCall) => boolean; resolve: (c: RecordedCall) => void };
@@ -72,8 +74,8 @@ export class SlackSimulator {
     });
   }
 
-  private record(method: string, args: Record<string, unknown>): void {
-    const call = { method, args, at: Date.now() };
+  private record(method: string, args: Record<string, unknown>, result?: Record<string, unknown>): void {
+    const call: RecordedCall = { method, args, at: Date.now(), ...(result ? { result } : {}) };
     this.calls.push(call);
     this.onCall?.(call);
     for (const w of [...this.waiters]) {
@@ -99,9 +101,9 @@ export class SlackSimulator {
       return send({ ok: true });
     }
     const method = url.pathname.replace(/^\/api\//, '');
-    this.record(method, args);
-    if (this.failures[method]) return send({ ok: false, error: this.failures[method] });
-    send(this.answer(method, args));
+    const result = this.failures[method] ? { ok: false, error: this.failures[method] } : this.answer(method, args);
+    this.record(method, args, result);
+    send(result);
   }
 
   private answer(method: string, args: Record<string, unknown>): Record<string, unknown> {

@@ -3,6 +3,7 @@ import type { Ds01Event } from '../contract/jobs.js';
 import type { BotDeps } from './deps.js';
 import { renderImageEvent } from './render/images.js';
 import { renderLifecycleEvent } from './render/lifecycle.js';
+import { renderPackagesEvent } from './render/packages.js';
 
 /** Events of the image and lifecycle (retire, limits, keep-alive) features. */
 export async function renderOtherEvent(deps: BotDeps, client: WebClient, e: Ds01Event): Promise<void> {
@@ -17,6 +18,8 @@ export async function renderOtherEvent(deps: BotDeps, client: WebClient, e: Ds01
     case 'limit.warning':
     case 'keepalive.set':
       return renderLifecycleEvent(deps, client, e);
+    case 'packages.noticed':
+      return renderPackagesEvent(deps, client, e);
     default:
       deps.log.warn({ type: e.type }, 'event without a Slack rendering');
   }

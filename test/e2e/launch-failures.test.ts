@@ -139,7 +139,7 @@ describe('launch refusals and failures', () => {
         updatedAt: new Date().toISOString(),
         gpuMode: 'fake',
         gpus: [],
-        containers: [{ name: 'a9._.1001', user: 'alice', project: 'a9', state: 'exited', image: 'ds01-1001/a9:latest', gpuUuids: [], createdAt: null, protected: false, managed: true }],
+        containers: [{ name: 'a9._.1001', user: 'alice', project: 'a9', state: 'exited', image: 'ds01-1001/a9:latest', gpuUuids: [], createdAt: null, protected: false, onlyHere: [], managed: true }],
         images: [],
       };
       await r.set(RedisKey.host('gpudown'), JSON.stringify(snap), 'EX', 300);

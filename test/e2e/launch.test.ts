@@ -185,5 +185,11 @@ describe('/ds01 launch, end to end (bot + worker processes, real Redis and Docke
     expect(body).toMatch(/ds01_jobs_total\{kind="launch",outcome="done",host="gpu1"\} [1-9]/);
     expect(body).toMatch(/ds01_jobs_total\{kind="launch",outcome="refused",host="gpu1"\} [1-9]/); // the unknown project
     expect(body).toMatch(/ds01_job_duration_seconds_count\{[^}]*kind="launch"[^}]*\} [1-9]/);
+    // How long jobs waited on the queue (the benchmark's queue-pickup figure reads the log line).
+    expect(body).toMatch(/ds01_job_queue_wait_seconds_count\{host="gpu1"\} [1-9]/);
+    const started = h.workers.get('gpu1')!.output.filter((l) => l.includes('"job started"')).map((l) => JSON.parse(l) as { jobId?: string; job?: string; waitedMs?: unknown });
+    const demo = started.find((s) => s.job === 'launch' && s.jobId?.startsWith('launch-1001-demo-'));
+    expect(typeof demo?.waitedMs).toBe('number');
+    expect(demo!.waitedMs as number).toBeGreaterThanOrEqual(0);
   });
 });

@@ -64,16 +64,19 @@ describe('trust: a second user cannot reach root, other users\' files, or stall 
     return messageText(final.args);
   }
 
-  /** Runs `cmd` in a container the way a user's shell would (as the container's own user). */
+  /** Runs `cmd` in a container the way a user's shell would (as the container's own user): stdout, then stderr. */
   async function exec(container: string, cmd: string[]): Promise<string> {
     const e = await docker().getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
     const stream = await e.start({});
     const out = new PassThrough();
-    let text = '';
-    out.on('data', (d: Buffer) => (text += d.toString()));
-    docker().modem.demuxStream(stream, out, out);
+    const err = new PassThrough();
+    let stdout = '';
+    let stderr = '';
+    out.on('data', (d: Buffer) => (stdout += d.toString()));
+    err.on('data', (d: Buffer) => (stderr += d.toString()));
+    docker().modem.demuxStream(stream, out, err);
     await new Promise((resolve) => stream.on('end', resolve));
-    return text;
+    return stdout + stderr;
   }
 
   /** Puts a job straight on the host's queue (what a forger with Redis access, or the bot, does). */

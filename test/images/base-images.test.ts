@@ -38,4 +38,18 @@ describe('which images a Dockerfile builds from', () => {
   it('refuses, with a sentence, a Dockerfile whose FROM it cannot read', () => {
     expect(() => imageReferences('FROM ["x"]\n', args)).toThrow(/cannot read reliably/);
   });
+
+  it('a Dockerfile over the size cap is told it is too large, not that it sets an escape character', () => {
+    const huge = `FROM python:3.11\n${' \t'.repeat(150_000)}\nRUN echo hi\n`;
+    const refused = (df: string) => {
+      try {
+        imageReferences(df, args);
+      } catch (err) {
+        return (err as { userMessage?: string }).userMessage ?? '';
+      }
+      return 'accepted';
+    };
+    expect(refused(huge)).toMatch(/larger than 256 kB.*did not build/);
+    expect(refused('# escape=`\nFROM python:3.11\n')).toMatch(/custom escape character/);
+  });
 });

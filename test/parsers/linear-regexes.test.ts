@@ -26,6 +26,9 @@ const PARSER_MODULES = [
   'workers/user-fs/build-context.ts',
   'workers/user-fs/project-path.ts',
   'src/contract/signing.ts',
+  'workers/lifecycle/package-notice-plan.ts',
+  'src/slack/blocks/packages.ts',
+  'src/slack/blocks/home.ts',
 ];
 
 describe('regexes on user text are linear', () => {

@@ -49,6 +49,7 @@ describe('GPU queue messages', () => {
         { slot: '1', uuid: 'GPU-1', name: 'A100', gpuEq: 1, holder: { container: 'devbox', user: 'unknown', project: 'devbox', since: null, managed: false } },
         { slot: '2', uuid: 'GPU-2', name: 'A100', gpuEq: 1, holder: null },
       ] }],
+      undefined,
       ['gpuB'],
       now,
     );

@@ -21,6 +21,8 @@ export class Harness {
   workers = new Map<string, Proc>();
   private all: Proc[] = [];
   port = 0;
+  /** Node flags for the bot and worker processes (the benchmark's `--profile` sets `--cpu-prof`). */
+  nodeArgs: string[] = [];
 
   constructor(readonly world: World) {}
 
@@ -28,18 +30,31 @@ export class Harness {
     await resetWorld();
     await this.slack.start();
     this.port = await freePort();
-    this.bot = startProcess('bot', 'src/main.ts', {
-      SLACK_BOT_TOKEN: 'xoxb-test-token',
-      SLACK_SIGNING_SECRET: this.signingSecret,
-      SLACK_API_URL: this.slack.apiUrl,
-      PORT: String(this.port),
-      REDIS_URL: redisUrl(),
-      DS01_CONFIG: this.world.configFile,
-      ...botEnv,
-    });
+    this.bot = startProcess('bot', 'src/main.ts', this.botEnv(this.port, botEnv), this.nodeArgs);
     await this.bot.waitForLine(/DS01 bot ready/);
     for (const w of workers) await this.startWorker(w);
     return this;
+  }
+
+  private botEnv(port: number, extra: Record<string, string>): Record<string, string> {
+    return {
+      SLACK_BOT_TOKEN: 'xoxb-test-token',
+      SLACK_SIGNING_SECRET: this.signingSecret,
+      SLACK_API_URL: this.slack.apiUrl,
+      PORT: String(port),
+      REDIS_URL: redisUrl(),
+      DS01_CONFIG: this.world.configFile,
+      ...extra,
+    };
+  }
+
+  /** A second replica of the bot on the same Redis and Slack (as behind a load balancer); its events URL. */
+  async startReplica(botEnv: Record<string, string> = {}): Promise<string> {
+    const port = await freePort();
+    const proc = startProcess(`bot-${port}`, 'src/main.ts', this.botEnv(port, botEnv), this.nodeArgs);
+    this.all.push(proc);
+    await proc.waitForLine(/DS01 bot ready/);
+    return `http://127.0.0.1:${port}/slack/events`;
   }
 
   async startWorker(w: WorkerOptions = {}): Promise<Proc> {
@@ -53,7 +68,7 @@ export class Harness {
       DS01_HEARTBEAT_S: '1',
       DS01_JOB_LOCK_MS: '4000',
       ...w.env,
-    });
+    }, this.nodeArgs);
     this.workers.set(hostId, proc);
     this.all.push(proc);
     await proc.waitForLine(/worker ready/);
@@ -78,8 +93,9 @@ export class Harness {
     return { status: res.status, ack: res.body ? (JSON.parse(res.body) as Record<string, unknown>) : {}, responseUrl: new URL(responseUrl).pathname };
   }
 
-  async interact(payload: unknown): Promise<{ status: number; body: string }> {
-    return postToApp(this.eventsUrl, this.signingSecret, interactionBody(payload), 'application/x-www-form-urlencoded');
+  /** An interactivity request (click, submit) to the bot, or to the replica at `url`. */
+  async interact(payload: unknown, url = this.eventsUrl): Promise<{ status: number; body: string }> {
+    return postToApp(url, this.signingSecret, interactionBody(payload), 'application/x-www-form-urlencoded');
   }
 
   async event(envelope: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {

@@ -3,6 +3,7 @@ import { hostQueueName } from '../../src/contract/queues.js';
 import { redis } from './services.js';
 import { sign } from '../../src/contract/signing.js';
 import { TEST_JOB_SECRET } from './processes.js';
+import type { LifecycleSummary } from '../../workers/lifecycle/check.js';
 
 /**
  * Runs the worker's lifecycle check as of a chosen time, through the real queue: tests step
@@ -23,9 +24,9 @@ export class LifecycleDriver {
   }
 
   /** Runs one check as of `at` and resolves with its summary. */
-  async checkAt(at: number): Promise<{ checked: number; warned: number; retired: number }> {
+  async checkAt(at: number): Promise<LifecycleSummary> {
     const job = await this.queue.add('lifecycle', sign(TEST_JOB_SECRET, { kind: 'lifecycle', now: new Date(at).toISOString() }), { removeOnComplete: 100, removeOnFail: 100 });
-    return (await job.waitUntilFinished(this.events, 60_000)) as { checked: number; warned: number; retired: number };
+    return (await job.waitUntilFinished(this.events, 60_000)) as LifecycleSummary;
   }
 
   async close(): Promise<void> {

@@ -72,8 +72,9 @@ process.on('exit', () => {
 /** The secret the bot and workers of this test run sign jobs and events with. */
 export const TEST_JOB_SECRET = randomBytes(32).toString('hex');
 
-export function startProcess(name: string, entry: string, env: Record<string, string>): Proc {
-  const child = spawn(TSX, [path.join(REPO_ROOT, entry)], {
+/** `nodeArgs` go to node before the entry point (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+export function startProcess(name: string, entry: string, env: Record<string, string>, nodeArgs: string[] = []): Proc {
+  const child = spawn(TSX, [...nodeArgs, path.join(REPO_ROOT, entry)], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'info', DS01_JOB_SECRET: TEST_JOB_SECRET, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -40,8 +40,9 @@ export async function resetWorld(): Promise<void> {
   // By tag, not by id: a project image with nothing of its own (`FROM base` alone) is the base image
   // under a second tag, and removing it by id would take the base image with it.
   for (const img of images) {
-    for (const t of (img.RepoTags ?? []).filter((t) => t.startsWith('ds01-') && !t.startsWith('ds01-test/'))) {
-      await d.getImage(t).remove({ force: true }).catch(() => undefined);
+    // By tag: an image built with no new layer shares its id with the test base image, which stays.
+    for (const tag of img.RepoTags ?? []) {
+      if (tag.startsWith('ds01-') && !tag.startsWith('ds01-test/')) await d.getImage(tag).remove({ force: true }).catch(() => undefined);
     }
   }
   const r = redis();

@@ -106,12 +106,14 @@ export async function buildSnapshot(ctx: WorkerContext): Promise<HostSnapshot> {
       for (const s of slots) if (s.parentUuid === u && !holderByUuid.has(s.uuid)) holderByUuid.set(s.uuid, holder);
     }
   }
+  const onlyHere = await onlyHereByContainer(ctx, containers);
   return {
     hostId: ctx.hostId,
     updatedAt: new Date().toISOString(),
     gpuMode: ctx.gpus.mode,
     gpus: slots.map((s) => ({ slot: s.slot, uuid: s.uuid, name: s.name, gpuEq: s.gpuEq, holder: holderByUuid.get(s.uuid) ?? null })),
     containers: containers.map((c) => ({
+      id: c.id,
       name: c.name,
       user: c.user,
       project: c.project,
@@ -121,9 +123,31 @@ export async function buildSnapshot(ctx: WorkerContext): Promise<HostSnapshot> {
       createdAt: c.createdAt,
       protected: c.protected,
       managed: c.managed,
+      onlyHere: onlyHere.get(c.name) ?? [],
     })),
     images: await imagesWithPackages(ctx, images),
   };
+}
+
+/** What the package notices last saw only inside each running container (one Redis round trip). */
+async function onlyHereByContainer(ctx: WorkerContext, containers: ContainerState[]): Promise<Map<string, string[]>> {
+  const running = containers.filter((c) => c.state === 'running' && c.owner);
+  const out = new Map<string, string[]>();
+  if (running.length === 0) return out;
+  const pipe = ctx.redis.pipeline();
+  for (const c of running) pipe.hmget(RedisKey.packageWatch(ctx.hostId, c.name), 'cid', 'cur');
+  const results = (await pipe.exec()) ?? [];
+  running.forEach((c, i) => {
+    const [cid, cur] = (results[i]?.[1] as [string | null, string | null] | undefined) ?? [null, null];
+    if (cid !== c.id || !cur) return;
+    try {
+      const list = JSON.parse(cur) as unknown;
+      if (Array.isArray(list)) out.set(c.name, list.filter((x): x is string => typeof x === 'string').slice(0, 100));
+    } catch {
+      // unreadable: shown as none
+    }
+  });
+  return out;
 }
 
 const packagesReader = new ImagePackagesReader();

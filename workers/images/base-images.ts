@@ -5,7 +5,7 @@
  * files (and anything secret baked into them) into this user's image.
  */
 import { Ds01Error, ErrorCode } from '../../src/shared/errors.js';
-import { parseDockerfile, type ShellWord } from './dockerfile-parse.js';
+import { MAX_DOCKERFILE_CHARS, parseDockerfile, type ShellWord } from './dockerfile-parse.js';
 
 const isNameChar = (c: string | undefined, first: boolean) =>
   c !== undefined && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c === '_' || (!first && c >= '0' && c <= '9'));
@@ -60,6 +60,15 @@ const firstArg = (words: ShellWord[]): string | undefined => words.find((w) => !
  * when the file cannot be read reliably enough to tell.
  */
 export function imageReferences(dockerfile: string, buildArgs: Record<string, string>): string[] {
+  // The parser refuses two things: a file over its size cap and a custom escape character. Each
+  // gets its own sentence (a 900 kB file of blank runs was once told it had an escape directive).
+  if (dockerfile.length > MAX_DOCKERFILE_CHARS) {
+    throw new Ds01Error(
+      ErrorCode.BadInput,
+      `Your Dockerfile is larger than ${MAX_DOCKERFILE_CHARS / 1000} kB, more than I can read safely to check which images it builds from, so I did not build. Please shorten it and try again.`,
+      { detail: `Dockerfile of ${dockerfile.length} characters` },
+    );
+  }
   let df;
   try {
     df = parseDockerfile(dockerfile);

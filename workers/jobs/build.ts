@@ -106,8 +106,11 @@ export async function buildProjectImage(
  */
 async function checkBaseImages(ctx: WorkerContext, dockerfile: string, buildArgs: Record<string, string>, ownerUid: number): Promise<void> {
   for (const ref of imageReferences(dockerfile, buildArgs)) {
-    const tags = foreignImage([ref], ownerUid) ? null : await ctx.engine.imageTags(ref);
-    if (foreignImage([ref, ...(tags ?? [])], ownerUid)) throw new Ds01Error(ErrorCode.BadInput, foreignImageSentence(ref, ownerUid));
+    if (foreignImage([ref], ownerUid)) throw new Ds01Error(ErrorCode.BadInput, foreignImageSentence(ref, ownerUid));
+    // By id or another name: refused when every name the engine has for it is another user's image.
+    // (An image that is also a public one, byte for byte, has that public name too, and is fine.)
+    const tags = await ctx.engine.imageTags(ref);
+    if (tags && tags.length > 0 && tags.every((t) => foreignImage([t], ownerUid))) throw new Ds01Error(ErrorCode.BadInput, foreignImageSentence(ref, ownerUid));
   }
 }
 

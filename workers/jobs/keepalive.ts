@@ -6,9 +6,9 @@ import type { WorkerContext } from '../context.js';
 import { limitsFor, nowIso, ownerEntry } from '../context.js';
 
 /**
- * `/ds01 keepalive <project> [hours]` and the [Keep alive] button: the idle and runtime checks
- * leave the container alone until then. Capped by DS01's keepalive_max_duration_h. Setting the
- * same deadline twice has no second effect.
+ * `/ds01 keepalive <project> [hours]` and the [Keep alive] button: the idle check leaves the
+ * container alone until then (the longest run is never extended, as with DS01's `.keep-alive`).
+ * Capped by DS01's keepalive_max_duration_h. Setting the same deadline twice has no second effect.
  */
 export async function keepalive(ctx: WorkerContext, job: KeepaliveJob, requestedAt: number): Promise<void> {
   const name = containerName(job.project, job.owner.uid);
@@ -16,6 +16,7 @@ export async function keepalive(ctx: WorkerContext, job: KeepaliveJob, requested
   if (!found || found.state !== 'running') {
     throw new Ds01Error(ErrorCode.NotFound, `You have no running container for \`${job.project}\` on ${ctx.hostId}, so there is nothing to keep alive.`);
   }
+  // The name is the owner's by DS01's naming; a label naming someone else means someone else made it.
   if (found.labels[Label.user] !== job.owner.user) {
     throw new Ds01Error(ErrorCode.NotOwner, `\`${name}\` is not yours, so its keep-alive was not changed.`);
   }

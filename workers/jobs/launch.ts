@@ -11,7 +11,7 @@ import { withLock } from '../host/lock.js';
 import { buildProjectImage, requireProject } from './build.js';
 import { Ds01Error, ErrorCode } from '../../src/shared/errors.js';
 import { userIds, type UserIds } from '../user-fs/as-user.js';
-import type { VerifiedProject } from '../user-fs/project-path.js';
+import { verifyProjectDir, type VerifiedProject } from '../user-fs/project-path.js';
 import { lstat } from 'node:fs/promises';
 import { crashPoint } from '../crash-point.js';
 
@@ -70,8 +70,11 @@ async function launchNow(ctx: WorkerContext, job: LaunchJob): Promise<void> {
   const limits = limitsFor(ctx, user);
   const name = containerName(job.project, job.owner.uid);
   const image = imageName(job.owner.uid, job.project);
-  // A folder that fails the check also takes down what an earlier run of this request made.
-  await requireProject(ctx, job).catch(async (err: unknown) => {
+  // The folder is checked (real, the user's) before anything; its Dockerfile is read (as the user)
+  // only when an image has to be built. A folder that fails the check also takes down what an
+  // earlier run of this request made.
+  const needsBuild = job.rebuild || !(await ctx.engine.imageExists(image));
+  await (needsBuild ? requireProject(ctx, job) : verifyProjectDir(ctx.config, user, job.project)).catch(async (err: unknown) => {
     const made = await ctx.engine.findContainer(name);
     if (made && made.labels[Label.requestId] === job.requestId) await removeAnd(ctx, name)(err);
     throw err;
@@ -103,13 +106,13 @@ async function launchNow(ctx: WorkerContext, job: LaunchJob): Promise<void> {
     const ours = existing.labels[Label.requestId] === job.requestId;
     // A re-run that finds this request's container running: an earlier run may have died before
     // checking its mount, so check now.
-    if (ours) await ensureWorkspace(ctx, name, runAs, await requireProject(ctx, job).catch(removeAnd(ctx, name)), job.project);
+    if (ours) await ensureWorkspace(ctx, name, runAs, await verifyProjectDir(ctx.config, user, job.project).catch(removeAnd(ctx, name)), job.project);
     await running(refs((existing.labels[Label.gpuUuids] ?? '').split(',').filter(Boolean), await slotsByUuid()), !ours);
     return;
   }
 
   // 2. The image: build when missing or asked to.
-  if (job.rebuild || !(await ctx.engine.imageExists(image))) {
+  if (needsBuild) {
     built = true;
     await progress('building');
     await buildProjectImage(ctx, job, { noCache: false, purpose: 'launch' });
@@ -138,7 +141,7 @@ async function launchNow(ctx: WorkerContext, job: LaunchJob): Promise<void> {
       await ctx.engine.remove(name);
     }
     // Verified again right before the container is made: the real path checked now is what is bound.
-    verified = await requireProject(ctx, job);
+    verified = await verifyProjectDir(ctx.config, user, job.project);
     const dir = verified.dir;
     // Who holds what is read from the engine now, under the lock: labels and device requests alike.
     const slots = await ctx.gpus.slots();
@@ -204,7 +207,7 @@ async function launchNow(ctx: WorkerContext, job: LaunchJob): Promise<void> {
   // 4. Start (a no-op when an earlier run already did), then make sure what got mounted is the
   //    verified folder.
   await progress('starting');
-  if (!verified) verified = await requireProject(ctx, job).catch(removeAnd(ctx, name));
+  if (!verified) verified = await verifyProjectDir(ctx.config, user, job.project).catch(removeAnd(ctx, name));
   await ctx.engine.start(name);
   await ensureWorkspace(ctx, name, runAs, verified, job.project);
   ctx.log.info({ container: name, gpus: uuids, requestId: job.requestId }, 'container running');

@@ -1,12 +1,16 @@
 import type { GpuRef, Person, ReplyTarget, RetireJob, RetireReason } from '../../src/contract/jobs.js';
 import { Label, containerName } from '../../src/ds01/naming.js';
 import { Ds01Error, ErrorCode } from '../../src/shared/errors.js';
+import { RETIRE_CLAIM_TTL_S, RedisKey } from '../../src/contract/queues.js';
+import { claim, holderOf, release } from '../../src/shared/claim.js';
 import type { WorkerContext } from '../context.js';
 import { containerLimits, limitsFor, nowIso, ownerEntry } from '../context.js';
 import { userIds } from '../user-fs/as-user.js';
+import { recordAudit } from '../../src/audit/audit-log.js';
 import { crashPoint } from '../crash-point.js';
 import { gpuUuidsOf } from '../host/host-state.js';
 import { lostPackages } from '../lifecycle/lost-packages.js';
+import { countAtRetirement, forgetContainer, packagesAtRetirement } from '../lifecycle/package-watch.js';
 import { launch } from './launch.js';
 
 /**
@@ -16,7 +20,12 @@ import { launch } from './launch.js';
  *
  * Safe to run twice: what it found before removing the container is written to Redis first, so a
  * re-run after a crash that finds the container gone still reports it, once (the event's id is
- * fixed by the request).
+ * fixed by the container).
+ *
+ * Exactly once per container, whoever asks: a retirement claims the container by its engine id
+ * (RedisKey.retireClaim; the bot may have taken it already for this request). A second request
+ * for the same container (a second click, a second bot replica, the idle check racing the owner)
+ * finds the claim held by another request and does nothing: no stop, no event, no message.
  */
 export interface Retirement {
   requestId: string;
@@ -37,19 +46,43 @@ export interface Retirement {
 
 const recordKey = (hostId: string, requestId: string) => `ds01:retire:${hostId}:${requestId}`;
 
-export async function retireContainer(ctx: WorkerContext, r: Retirement): Promise<{ gpus: GpuRef[]; retired: boolean }> {
+/** What a request that lost the race is told: nothing (the winner's messages are the answer). */
+const duplicate = { gpus: [] as GpuRef[], retired: false, duplicate: true } as const;
+
+type RetireResult = { gpus: GpuRef[]; retired: boolean; duplicate?: boolean };
+
+export async function retireContainer(ctx: WorkerContext, r: Retirement): Promise<RetireResult> {
+  const held: { key: string | null } = { key: null };
+  try {
+    return await retireClaimed(ctx, r, held);
+  } catch (err) {
+    // A failed attempt gives the container back: its re-run (or the owner's next request) claims it again.
+    if (held.key) await release(ctx.redis, held.key, r.requestId).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function retireClaimed(ctx: WorkerContext, r: Retirement, held: { key: string | null }): Promise<RetireResult> {
   const name = containerName(r.project, r.owner.uid);
   const recorded = await ctx.redis.get(recordKey(ctx.hostId, r.requestId));
   const found = await ctx.engine.findContainer(name);
+  const claimKey = found ? RedisKey.retireClaim(ctx.hostId, found.id) : null;
 
   let event;
   if (recorded) {
     // A re-run: what was found before the first attempt stopped it stands.
     event = JSON.parse(recorded) as never;
-  } else if (found) {
+  } else if (found && claimKey) {
     if (r.containerId && found.id !== r.containerId) {
       throw new Ds01Error(ErrorCode.NotFound, `\`${name}\` on ${ctx.hostId} is not the container that was checked, so it was left alone.`);
     }
+    // Taken by this request (by the bot, or by an earlier attempt) or free: go on. Else another
+    // request is retiring this very container.
+    if (!(await claim(ctx.redis, claimKey, r.requestId, RETIRE_CLAIM_TTL_S)) && (await holderOf(ctx.redis, claimKey)) !== r.requestId) {
+      ctx.log.info({ container: name, containerId: found.id, by: await holderOf(ctx.redis, claimKey) }, 'already being retired by another request; nothing to do');
+      return duplicate;
+    }
+    held.key = claimKey;
     // The name is `<project>._.<uid>` from the owner's uid (DS01's naming), so the container is theirs
     // by name; a label saying otherwise means it was made by someone else, and it is left alone.
     if (found.labels[Label.user] !== r.owner.user) {
@@ -62,12 +95,16 @@ export async function retireContainer(ctx: WorkerContext, r: Retirement): Promis
     const started = found.startedAt;
     const check = await lostPackages(ctx.engine, name, found.image, found.state === 'running', userIds(owner), containerLimits(ctx, limitsFor(ctx, owner)));
     if (r.confirmFirst && check.lost.length > 0) {
+      // Nothing retired: the owner's answer ([Retire anyway]) is a new request for this container.
+      await release(ctx.redis, claimKey, r.requestId);
       await ctx.events.publish(
         { type: 'retire.confirm', requestId: r.requestId, host: ctx.hostId, owner: r.owner, project: r.project, reply: r.reply, at: nowIso(), container: name, lostPackages: check.lost },
         `${r.requestId}.confirm`,
       );
       return { gpus, retired: false };
     }
+    // What the package notices told the owner about the packages that are lost now, and when.
+    const told = await packagesAtRetirement(ctx, name, found.id, check.lost);
     event = {
       type: 'container.retired' as const,
       requestId: r.requestId,
@@ -84,8 +121,16 @@ export async function retireContainer(ctx: WorkerContext, r: Retirement): Promis
       lostPackages: check.lost,
       packagesUnknown: check.unknown,
       relaunch: r.relaunch,
+      toldAbout: told.toldAbout,
+      containerId: found.id,
     };
     await ctx.redis.set(recordKey(ctx.hostId, r.requestId), JSON.stringify(event), 'EX', 24 * 3600);
+    // Counted once: a re-run takes the recorded branch above.
+    if (check.unknown === null) await countAtRetirement(ctx, told.reached, check.lost.length);
+  } else if ((await ctx.redis.get(RedisKey.retiredName(ctx.hostId, name))) !== null) {
+    // Gone, retired a moment ago by another request: that one's messages said it all.
+    ctx.log.info({ container: name }, 'already retired by another request; nothing to do');
+    return duplicate;
   } else {
     throw new Ds01Error(
       ErrorCode.NotFound,
@@ -97,11 +142,19 @@ export async function retireContainer(ctx: WorkerContext, r: Retirement): Promis
     await ctx.engine.stop(name, limitsFor(ctx, user).policies.sigtermGraceS);
     crashPoint('retire:after-stop');
     await ctx.engine.remove(name);
+    await forgetContainer(ctx, name);
+    await ctx.redis.set(RedisKey.retiredName(ctx.hostId, name), r.requestId, 'EX', RETIRE_CLAIM_TTL_S);
     await ctx.refreshHost();
     ctx.metrics.retirements.inc({ reason: r.reason });
+    // Retirements the worker decides itself have no job of their own to audit.
+    if (r.requestedBy === 'ds01') {
+      await recordAudit(ctx.redis, ctx.log, { who: 'ds01', owner: r.owner.user, what: `retire:${r.reason}`, target: name, host: ctx.hostId, result: 'done', code: null });
+    }
     ctx.log.info({ container: name, reason: r.reason }, 'container retired');
   }
-  await ctx.events.publish(event, `${r.requestId}.retired`);
+  const retiredId = (event as { containerId?: string }).containerId;
+  // Keyed by the container: two requests that both got this far still announce it once.
+  await ctx.events.publish(event, retiredId ? `retired.${ctx.hostId}.${retiredId}` : `${r.requestId}.retired`);
   return { gpus: (event as { gpus: GpuRef[] }).gpus, retired: true };
 }
 

@@ -8,6 +8,7 @@ import { holdersOf, readContainers, type ContainerState } from '../host/host-sta
 import { retireContainer } from '../jobs/retire.js';
 import { userIds } from '../user-fs/as-user.js';
 import { nextWarning, type LimitKind } from './warnings.js';
+import { watchPackages } from './package-watch.js';
 
 /**
  * One lifecycle pass over this host's DS01 containers, DS01's policy from resource-limits.yaml:
@@ -28,6 +29,8 @@ export interface LifecycleSummary {
   checked: number;
   warned: number;
   retired: number;
+  /** Package notices offering new packages (package-watch.ts). */
+  noticed: number;
 }
 
 interface TrackState {
@@ -39,7 +42,7 @@ interface TrackState {
 }
 
 export async function lifecycleCheck(ctx: WorkerContext, now: number): Promise<LifecycleSummary> {
-  const summary: LifecycleSummary = { checked: 0, warned: 0, retired: 0 };
+  const summary: LifecycleSummary = { checked: 0, warned: 0, retired: 0, noticed: 0 };
   const began = Date.now();
   const containers = await readContainers(ctx);
   const slots = await ctx.gpus.slots();
@@ -56,6 +59,7 @@ export async function lifecycleCheck(ctx: WorkerContext, now: number): Promise<L
         .map(async (c) => [c.name, await ctx.engine.cpuSample(c.name).catch(() => null)] as const),
     ),
   );
+  const retired = new Set<string>();
   for (const c of containers) {
     const owner = c.owner ? findUserByName(ctx.config, c.owner) : undefined;
     if (!owner) continue;
@@ -65,12 +69,21 @@ export async function lifecycleCheck(ctx: WorkerContext, now: number): Promise<L
       const outcome = await checkContainer(ctx, c, owner, limits, { now, util, highDemand, sample: samples.get(c.name) ?? null });
       summary.checked++;
       if (outcome === 'warned') summary.warned++;
-      if (outcome === 'retired') summary.retired++;
+      if (outcome === 'retired') {
+        summary.retired++;
+        retired.add(c.name);
+      }
     } catch (err) {
       ctx.log.error({ container: c.name, err: (err as Error).message }, 'lifecycle check of one container failed; the others go on');
     }
   }
-  ctx.log.info({ ...summary, ms: Date.now() - began }, 'lifecycle pass');
+  // Packages installed inside running containers, offered for the image while the container is there.
+  const packagesBegan = Date.now();
+  summary.noticed = await watchPackages(ctx, containers.filter((c) => !retired.has(c.name)), now).catch((err: Error) => {
+    ctx.log.warn({ err: err.message }, 'package notices skipped this pass');
+    return 0;
+  });
+  ctx.log.info({ ...summary, ms: Date.now() - began, packagesMs: Date.now() - packagesBegan }, 'lifecycle pass');
   return summary;
 }
 

@@ -171,7 +171,7 @@ export async function rehomeDeadHosts(ctx: WorkerContext): Promise<number> {
     if ((await ctx.redis.set(RedisKey.rehomeLock(id), ctx.hostId, 'EX', 30, 'NX')) !== 'OK') continue;
     const q = new Queue(hostQueueName(id), { connection: ctx.redis });
     try {
-      const jobs = await q.getJobs(['waiting', 'delayed', 'prioritized', 'paused'], 0, 500);
+      const jobs = await q.getJobs(['waiting', 'delayed', 'prioritized'], 0, 500);
       for (const job of jobs) {
         if (job.name !== 'launch') continue;
         const payload = verify(ctx.jobSecret, job.data);

@@ -50,7 +50,7 @@ export function parseButtonValue<T>(schema: z.ZodType<T>, value: string | undefi
 }
 
 /** Slack mrkdwn: &, < and > must be escaped everywhere, backticks would end a code span. */
-function code(s: string): string {
+export function code(s: string): string {
   return '`' + s.replace(/`/g, "'").replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;') + '`';
 }
 
@@ -124,38 +124,7 @@ export function buildDoneMessage(e: EventOf<'build.done'>): Message {
     });
   }
   if (e.runningContainer) {
-    blocks.push(
-      {
-        type: 'section',
-        block_id: OLD_IMAGE_BLOCK_ID,
-        text: {
-          type: 'mrkdwn',
-          text: `:warning: Your running container ${code(e.runningContainer)} still uses the old image: recreate it to get the new packages (files in /workspace are kept; packages you pip-installed only inside it are not).`,
-        },
-      },
-      {
-        type: 'actions',
-        block_id: RECREATE_BLOCK_ID,
-        elements: [
-          {
-            type: 'button',
-            action_id: IMAGE_ACTIONS.recreate,
-            style: 'primary',
-            text: { type: 'plain_text', text: 'Recreate container' },
-            value: JSON.stringify({ project: e.project, host: e.host, container: e.runningContainer } satisfies RecreateValue),
-            confirm: {
-              title: { type: 'plain_text', text: 'Recreate the container?' },
-              text: {
-                type: 'mrkdwn',
-                text: `${code(e.runningContainer)} will be stopped and started again from the new image. Files in /workspace are kept; anything you pip-installed only inside the container is lost.`,
-              },
-              confirm: { type: 'plain_text', text: 'Recreate' },
-              deny: { type: 'plain_text', text: 'Not now' },
-            },
-          },
-        ],
-      },
-    );
+    blocks.push(...recreateBlocks(e.project, e.host, e.runningContainer));
   } else {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `Launch it with \`/ds01 launch ${e.project}\`: new containers start from the new image.` } });
   }
@@ -166,6 +135,45 @@ export function buildDoneMessage(e: EventOf<'build.done'>): Message {
     ? `The image for ${e.project} is ready. Your running container ${e.runningContainer} still uses the old image: recreate it to get the new packages.`
     : `The image for ${e.project} is ready.`;
   return { text, blocks };
+}
+
+/**
+ * "Your running container still uses the old image" and [Recreate container]: after a build, and
+ * in a package notice once the image has the packages.
+ */
+export function recreateBlocks(project: string, host: string, container: string): KnownBlock[] {
+  return [
+    {
+      type: 'section',
+      block_id: OLD_IMAGE_BLOCK_ID,
+      text: {
+        type: 'mrkdwn',
+        text: `:warning: Your running container ${code(container)} still uses the old image: recreate it to get the new packages (files in /workspace are kept; packages you pip-installed only inside it are not).`,
+      },
+    },
+    {
+      type: 'actions',
+      block_id: RECREATE_BLOCK_ID,
+      elements: [
+        {
+          type: 'button',
+          action_id: IMAGE_ACTIONS.recreate,
+          style: 'primary',
+          text: { type: 'plain_text', text: 'Recreate container' },
+          value: JSON.stringify({ project, host, container } satisfies RecreateValue),
+          confirm: {
+            title: { type: 'plain_text', text: 'Recreate the container?' },
+            text: {
+              type: 'mrkdwn',
+              text: `${code(container)} will be stopped and started again from the new image. Files in /workspace are kept; anything you pip-installed only inside the container is lost.`,
+            },
+            confirm: { type: 'plain_text', text: 'Recreate' },
+            deny: { type: 'plain_text', text: 'Not now' },
+          },
+        },
+      ],
+    },
+  ];
 }
 
 export function buildFailedMessage(e: EventOf<'job.failed'>, adminContact: string): Message {

@@ -3,7 +3,7 @@ import type { KnownBlock } from '@slack/types';
 /** One line per subcommand: what it does, in a DS01 user's terms. */
 export const COMMAND_LINES: Array<[string, string]> = [
   ['/ds01 launch <project> [--gpus N] [--rebuild]', 'Start a GPU container for a project (builds its image first if there is none).'],
-  ['/ds01 retire <project>', 'Stop and remove your container, free its GPU, and tell you which packages were only in the container.'],
+  ['/ds01 retire <project> [--force]', 'Stop and remove your container, free its GPU, and tell you which packages were only in the container (asks first when packages would be lost; `--force` does not). Admins add `--user <name>`.'],
   ['/ds01 image-update <project>', 'Add Python or system packages to the project image, so they survive every retirement.'],
   ['/ds01 status', 'Your containers and images, and what each is using.'],
   ['/ds01 gpus', 'Which GPUs are free and who holds the others.'],
@@ -11,6 +11,7 @@ export const COMMAND_LINES: Array<[string, string]> = [
   ['/ds01 queue', 'Launches waiting for a GPU, in the order they will start.'],
   ['/ds01 keepalive <project> [hours]', 'Keep an idle container from being retired for a while.'],
   ['/ds01 help [question]', 'This list, or an answer to a question such as "why did my packages disappear?".'],
+  ['/ds01 audit [user]', 'Admins: who did what to which container or image, newest first.'],
 ];
 
 export function helpText(): string {

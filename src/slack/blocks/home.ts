@@ -72,7 +72,7 @@ function containerBlocks(user: { user: string }, hosts: HostSnapshot[]): KnownBl
       const since = c.createdAt ? `, since ${c.createdAt.slice(0, 16).replace('T', ' ')} UTC` : '';
       rows.push({
         type: 'section',
-        text: { type: 'mrkdwn', text: `\`${c.project}\` is *${c.state}* on \`${h.hostId}\`, ${gpus}${since}${c.protected ? ' (protected)' : ''}` },
+        text: { type: 'mrkdwn', text: `\`${c.project}\` is *${c.state}* on \`${h.hostId}\`, ${gpus}${since}${c.protected ? ' (protected)' : ''}${onlyHereLine(c)}` },
         accessory: retireButton(c.project),
       });
     }
@@ -83,6 +83,14 @@ function containerBlocks(user: { user: string }, hosts: HostSnapshot[]): KnownBl
   }
   const more = rows.length - MAX_ROWS;
   return [head, ...rows.slice(0, MAX_ROWS), ...(more > 0 ? [context(`and ${more} more: \`/ds01 status\` lists them all.`)] : [])];
+}
+
+/** Packages pip-installed only inside a running container: gone when it is retired unless added to the image. */
+function onlyHereLine(c: HostSnapshot['containers'][number]): string {
+  if (c.state !== 'running' || c.onlyHere.length === 0) return '';
+  const names = c.onlyHere.slice(0, 10).map((p) => `\`${p.replace(/[`&<>]/g, '')}\``).join(', ');
+  const more = c.onlyHere.length > 10 ? ` and ${c.onlyHere.length - 10} more` : '';
+  return `\n:warning: Only in this container (gone when it is retired unless added to the image): ${names}${more}`;
 }
 
 function imageBlocks(user: { user: string; uid: number }, hosts: HostSnapshot[]): KnownBlock[] {

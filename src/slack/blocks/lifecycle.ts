@@ -1,6 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import type { EventOf, RetireReason } from '../../contract/jobs.js';
 import { gpuLine } from './launch.js';
+import { toldSentences } from './packages.js';
 
 /** Retirement explanations, channel lines, limit warnings and keep-alive confirmations. */
 
@@ -41,7 +42,7 @@ export function addToImageValue(project: string, python: string[]): string {
 }
 
 /** The owner's DM after a retirement: what happened, what survived, what was lost, and the fix. */
-export function retiredMessage(e: EventOf<'container.retired'>): { text: string; blocks: KnownBlock[] } {
+export function retiredMessage(e: EventOf<'container.retired'>, timeZone = 'UTC'): { text: string; blocks: KnownBlock[] } {
   const who = e.reason === 'admin' ? ` (${e.requestedBy})` : '';
   const blocks: KnownBlock[] = [
     {
@@ -71,6 +72,12 @@ export function retiredMessage(e: EventOf<'container.retired'>): { text: string;
       },
     );
     text += ` Packages lost: ${e.lostPackages.join(', ')}.`;
+    // When the package notices had told them, say so: the loss was announced, not a surprise.
+    const told = toldSentences(e, timeZone);
+    if (told.length > 0) {
+      blocks.splice(blocks.length - 1, 0, { type: 'context', elements: [{ type: 'mrkdwn', text: told.join(' ') }] });
+      text += ` ${told.join(' ')}`;
+    }
   } else if (e.packagesUnknown) {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*What was lost:* I couldn't check — ${e.packagesUnknown}. Anything you \`pip install\`ed inside it and not in the image is gone.` } });
   } else {
@@ -112,7 +119,7 @@ export function warningMessage(e: EventOf<'limit.warning'>, keepaliveHours: numb
 
 export function keepaliveSetMessage(e: EventOf<'keepalive.set'>): { text: string; blocks: KnownBlock[] } {
   const until = `${e.until.slice(0, 16).replace('T', ' ')} UTC`;
-  const text = `:white_check_mark: \`${e.project}\` on ${e.host} will not be retired for idleness or runtime before ${until}.${e.capped ? ' That is the longest keep-alive DS01 allows.' : ''}`;
+  const text = `:white_check_mark: \`${e.project}\` on ${e.host} will not be retired for idleness before ${until}.${e.capped ? ' That is the longest keep-alive DS01 allows.' : ''} (A keep-alive does not extend the longest run your group allows.)`;
   return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
 }
 

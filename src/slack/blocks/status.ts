@@ -31,11 +31,27 @@ export function statusMessage(user: string, hosts: HostSnapshot[], queue: QueueE
   return { text, blocks };
 }
 
-/** `/ds01 gpus`: every GPU (or MIG slice) on every host: free, or held by whom, for which project, for how long; down hosts as down. */
-export function gpusMessage(hosts: HostSnapshot[], down: string[] = [], now = Date.now()): { text: string; blocks: KnownBlock[] } {
+/** In-container packages of retired containers: reached an image first, or lost (admins' `/ds01 gpus`). */
+export interface PackageShare {
+  added: number;
+  lost: number;
+}
+
+export function packageShareLine(s: PackageShare): string {
+  const total = s.added + s.lost;
+  if (total === 0) return 'Packages installed inside containers: none counted at a retirement yet.';
+  return `Packages installed inside containers that reached an image before their container was retired: ${s.added} of ${total} (${Math.round((s.added / total) * 100)} %).`;
+}
+
+/**
+ * `/ds01 gpus`: every GPU (or MIG slice) on every host: free, or held by whom, for which project, for
+ * how long; down hosts as down; for admins, the package-notice share too.
+ */
+export function gpusMessage(hosts: HostSnapshot[], packageShare?: PackageShare, down: string[] = [], now = Date.now()): { text: string; blocks: KnownBlock[] } {
+  const adminLine: KnownBlock[] = packageShare ? [{ type: 'context', elements: [{ type: 'mrkdwn', text: packageShareLine(packageShare) }] }] : [];
   if (hosts.length === 0) {
     const text = `No GPU host has reported in right now${down.length ? ` (${down.join(', ')} ${down.length === 1 ? 'is' : 'are'} down)` : ''}, so I cannot show the GPUs. Please tell the DS01 admins.`;
-    return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+    return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }, ...adminLine] };
   }
   const blocks: KnownBlock[] = [];
   const summary: string[] = [];
@@ -56,7 +72,7 @@ export function gpusMessage(hosts: HostSnapshot[], down: string[] = [], now = Da
     summary.push(`${id}: down`);
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*${id}* — :red_circle: down (its worker stopped reporting); new launches go to other hosts.` } });
   }
-  return { text: `GPUs — ${summary.join('; ')}`, blocks };
+  return { text: `GPUs — ${summary.join('; ')}`, blocks: [...blocks, ...adminLine] };
 }
 
 const hours = (h: number | null) => (h === null ? 'no limit' : h < 1 ? `${Math.round(h * 60)} min` : `${h} h`);

@@ -8,6 +8,7 @@ import { Ds01Error, ErrorCode, userMessageOf } from '../../shared/errors.js';
 import { buildNotStartedMessage, buildQueuedMessage, imageUpdateNoticeView } from '../blocks/build.js';
 import { packageModalView } from '../blocks/package-modal.js';
 import type { BotDeps, CommandContext } from '../deps.js';
+import { endBuild } from '../build-claim.js';
 import { notRegisteredText } from '../not-registered.js';
 
 /**
@@ -110,6 +111,8 @@ export interface StartBuildArgs {
   python: string[];
   system: string[];
   noCache: boolean;
+  /** The request id its build claim was taken with (build-claim.ts); released when nothing is queued. */
+  requestId?: string;
 }
 
 /**
@@ -125,6 +128,7 @@ export async function startImageBuild(a: StartBuildArgs): Promise<void> {
     hostId = online && meta.host ? meta.host : (await deps.hosts.hostFor(user.user, user.uid, meta.project)).hostId;
   } catch (err) {
     if (!(err instanceof Ds01Error)) deps.log.error({ err }, 'choosing the host for an image update failed');
+    if (a.requestId) await endBuild(deps.redis, a.requestId).catch(() => undefined);
     await a.client.chat.postMessage({ channel: a.slackUserId, ...buildNotStartedMessage(meta.project, userMessageOf(err)) });
     return;
   }
@@ -138,7 +142,7 @@ export async function startImageBuild(a: StartBuildArgs): Promise<void> {
     deps.log.warn({ err: (err as Error).message }, 'could not open the image-update progress message');
   }
 
-  const requestId = newRequestId();
+  const requestId = a.requestId ?? newRequestId();
   const job: BuildJob = {
     kind: 'build',
     requestId,
@@ -155,6 +159,7 @@ export async function startImageBuild(a: StartBuildArgs): Promise<void> {
     await deps.jobs.add(hostId, job, `build-${user.uid}-${meta.project}-${requestId}`);
   } catch (err) {
     deps.log.error({ err }, 'could not queue the image-update build');
+    await endBuild(deps.redis, requestId).catch(() => undefined);
     const why = 'I could not hand the build to the host (the job queue did not answer), so your Dockerfile was not changed. Please try again in a minute.';
     const message = buildNotStartedMessage(meta.project, why);
     if (reply) await a.client.chat.update({ ...reply, ...message }).catch(() => undefined);

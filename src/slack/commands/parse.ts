@@ -9,7 +9,7 @@ import { ProjectName } from '../../ds01/naming.js';
  * Pure: no I/O, so it is safe before the 3-second ack.
  */
 
-export const SUBCOMMANDS = ['launch', 'retire', 'image-update', 'status', 'gpus', 'limits', 'queue', 'keepalive', 'help'] as const;
+export const SUBCOMMANDS = ['launch', 'retire', 'image-update', 'status', 'gpus', 'limits', 'queue', 'keepalive', 'help', 'audit'] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 
 // Messages are whole sentences' openings: the reply adds `. Usage: ...` after them.
@@ -33,7 +33,8 @@ export type Command =
   | { sub: 'limits' }
   | { sub: 'queue' }
   | { sub: 'keepalive'; project: string; hours?: number }
-  | { sub: 'help'; question?: string };
+  | { sub: 'help'; question?: string }
+  | { sub: 'audit'; user?: string };
 
 export type ParseResult = { ok: true; command: Command } | { ok: false; message: string; showHelp: boolean };
 
@@ -47,11 +48,12 @@ const OPTIONS = {
   queue: {},
   keepalive: {},
   help: {},
+  audit: {},
 } as const;
 
 const USAGE: Record<Subcommand, string> = {
   launch: '`/ds01 launch <project> [--gpus N] [--rebuild]`',
-  retire: '`/ds01 retire <project>`',
+  retire: '`/ds01 retire <project> [--force]` (admins: `--user <name>`)',
   'image-update': '`/ds01 image-update <project>`',
   status: '`/ds01 status`',
   gpus: '`/ds01 gpus`',
@@ -59,6 +61,7 @@ const USAGE: Record<Subcommand, string> = {
   queue: '`/ds01 queue`',
   keepalive: '`/ds01 keepalive <project> [hours]`',
   help: '`/ds01 help [question]`',
+  audit: '`/ds01 audit [user]` (admins)',
 };
 
 export function usageOf(sub: Subcommand): string {
@@ -149,6 +152,12 @@ export function parseCommand(text: string): ParseResult {
         return { ok: true, command: { sub: 'retire', project: p, user: u.data, force: values.force === true } };
       }
       return { ok: true, command: { sub: 'retire', project: p, force: values.force === true } };
+    }
+    case 'audit': {
+      if (positionals[0] === undefined) return { ok: true, command: { sub: 'audit' } };
+      const u = UserName.safeParse(positionals[0]);
+      if (!u.success) return fail(`${u.error.issues[0]!.message.replace('`--user` takes', '`audit` takes')}.`);
+      return { ok: true, command: { sub: 'audit', user: u.data } };
     }
     case 'image-update': {
       const p = project(positionals[0], s);

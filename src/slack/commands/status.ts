@@ -1,5 +1,6 @@
 import type { UserEntry } from '../../config/ds01-config.js';
 import { isAdmin } from '../../config/ds01-config.js';
+import { RedisKey } from '../../contract/queues.js';
 import { effectiveLimits } from '../../limits/resource-limits.js';
 import { gpusMessage, limitsMessage, statusMessage } from '../blocks/status.js';
 import { queueMessage } from '../blocks/queue.js';
@@ -12,7 +13,8 @@ export type InstantSub = 'status' | 'gpus' | 'limits' | 'queue';
 /**
  * `/ds01 status`, `gpus`, `limits` and `queue`, answered from the bot's in-memory view of the hosts and
  * the GPU queue (kept current by Redis pub/sub): no Redis round trip, so the answer goes in the ack.
- * Null before the view has loaded (the caller then answers after the ack).
+ * Null before the view has loaded, and for an admin's `gpus` (it adds counters read from Redis): the
+ * caller then answers after the ack.
  */
 export function instantAnswer(deps: BotDeps, user: UserEntry, sub: InstantSub): Message | null {
   if (sub === 'limits') return limitsMessage(user.user, limitsOf(deps, user));
@@ -22,7 +24,7 @@ export function instantAnswer(deps: BotDeps, user: UserEntry, sub: InstantSub): 
     case 'status':
       return statusMessage(user.user, view.online, view.queue);
     case 'gpus':
-      return gpusMessage(view.online, view.down);
+      return isAdmin(user) ? null : gpusMessage(view.online, undefined, view.down);
     case 'queue':
       return queueMessage(view.queue, user.user, isAdmin(user));
   }
@@ -41,7 +43,13 @@ export async function statusCommand(ctx: CommandContext): Promise<void> {
 }
 
 export async function gpusCommand(ctx: CommandContext): Promise<void> {
-  await ctx.respond({ response_type: 'ephemeral', ...(instantAnswer(ctx.deps, ctx.user, 'gpus') ?? gpusMessage(await ctx.deps.hosts.online())) });
+  let share;
+  if (isAdmin(ctx.user)) {
+    const raw = await ctx.deps.redis.hmget(RedisKey.packageStats, 'added', 'lost');
+    share = { added: Number(raw[0] ?? 0) || 0, lost: Number(raw[1] ?? 0) || 0 };
+  }
+  const view = ctx.deps.hosts.view();
+  await ctx.respond({ response_type: 'ephemeral', ...gpusMessage(await ctx.deps.hosts.online(), share, view?.down ?? []) });
 }
 
 export async function limitsCommand(ctx: CommandContext): Promise<void> {

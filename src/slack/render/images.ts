@@ -3,6 +3,7 @@ import type { EventOf } from '../../contract/jobs.js';
 import { buildDoneMessage, buildFailedMessage, buildProgressMessage } from '../blocks/build.js';
 import type { BotDeps } from '../deps.js';
 import { upsert } from '../outbox.js';
+import { endBuild } from '../build-claim.js';
 
 /**
  * Build progress, success and failure messages for image updates: all of them go into the one
@@ -19,8 +20,10 @@ export async function renderImageEvent(
       if (!e.reply) return;
       return upsert(client, e.reply, e.owner.slackUserId, buildProgressMessage(e));
     case 'build.done':
+      await endBuild(deps.redis, e.requestId);
       return upsert(client, e.reply, e.owner.slackUserId, buildDoneMessage(e));
     case 'job.failed':
+      await endBuild(deps.redis, e.requestId);
       return upsert(client, e.reply, e.owner.slackUserId, buildFailedMessage(e, deps.config.admin_contact));
   }
 }

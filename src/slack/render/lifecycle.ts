@@ -15,9 +15,11 @@ export async function renderLifecycleEvent(
   e: EventOf<'container.retired'> | EventOf<'retire.confirm'> | EventOf<'limit.warning'> | EventOf<'keepalive.set'> | EventOf<'job.failed'>,
 ): Promise<void> {
   switch (e.type) {
-    case 'container.retired':
-      await once(deps.redis, `${e.requestId}:dm`, () => upsert(client, e.reply, e.owner.slackUserId, retiredMessage(e)));
-      await once(deps.redis, `${e.requestId}:recent`, () => recordRetirement(deps.redis, e.owner.slackUserId, {
+    case 'container.retired': {
+      // Once per container retired (by its engine id), whichever request or replica delivers it.
+      const id = e.containerId ? `retired:${e.host}:${e.containerId}` : e.requestId;
+      await once(deps.redis, `${id}:dm`, () => upsert(client, e.reply, e.owner.slackUserId, retiredMessage(e, deps.config.package_notices.timezone)));
+      await once(deps.redis, `${id}:recent`, () => recordRetirement(deps.redis, e.owner.slackUserId, {
         project: e.project,
         container: e.container,
         host: e.host,
@@ -26,8 +28,9 @@ export async function renderLifecycleEvent(
         lostPackages: e.lostPackages,
       }));
       const channel = deps.config.notify_channel;
-      if (channel) await once(deps.redis, `${e.requestId}:channel`, () => client.chat.postMessage({ channel, text: retiredChannelLine(e) }));
+      if (channel) await once(deps.redis, `${id}:channel`, () => client.chat.postMessage({ channel, text: retiredChannelLine(e) }));
       return;
+    }
     case 'retire.confirm':
       return upsert(client, e.reply, e.owner.slackUserId, retireConfirmMessage(e));
     case 'limit.warning':

@@ -2,18 +2,27 @@ import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, SlackActionMidd
 import type { KnownBlock } from '@slack/types';
 import { answerForTopic, FAQ_ACTION } from '../../../faq/answer.js';
 import { feedbackFromAction } from '../../../faq/feedback.js';
+import { RedisKey } from '../../../contract/queues.js';
+import { claim } from '../../../shared/claim.js';
 import { askIdOf, decorateAnswer, feedbackThanksText, withFeedbackThanks } from '../../blocks/faq.js';
 import type { BotDeps } from '../../deps.js';
 import { answerTopic, faqTopic, newAskId, recallAsk, storeFeedback, userContextFor } from '../../faq/ask.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
+/** As long as a question is kept (recallAsk): a vote on an answer that old is still one vote. */
+const VOTE_TTL_S = 30 * 24 * 3600;
+
 interface MessageContainer {
   type?: string;
   channel_id?: string;
   message_ts?: string;
+  view_id?: string;
   is_ephemeral?: boolean;
 }
+
+/** A topic button clicked twice in a row shows the answer once; asked for again later, it is shown again. */
+const SAME_TOPIC_CLICK_S = 30;
 
 /** FAQ buttons: "did this help?" and the closest-topic buttons. */
 export function registerFaqActions(app: App, deps: BotDeps): void {
@@ -33,6 +42,14 @@ export function feedbackClicked(deps: BotDeps) {
     const topicId = action.value ?? '';
     const topic = faqTopic(topicId);
     const askId = askIdOf(action.block_id);
+    const container = body.container as MessageContainer;
+    // One vote per person per answer: a second click (either button, any replica) is not counted
+    // again, and the answer already shows the thanks.
+    const answer = askId ?? container.message_ts;
+    if (answer && !(await claim(deps.redis, RedisKey.clicked(`faq-vote:${answer}:${slackUserId}`), action.action_ts, VOTE_TTL_S))) {
+      deps.log.info({ topicId }, '"did this help?" clicked again; the first vote stands');
+      return;
+    }
     const ask = await recallAsk(deps.redis, askId);
     let record;
     try {
@@ -54,7 +71,6 @@ export function feedbackClicked(deps: BotDeps) {
     }
 
     const adminContact = deps.config.admin_contact;
-    const container = body.container as MessageContainer;
     const shown = body.message?.blocks as KnownBlock[] | undefined;
     if (shown && !container.is_ephemeral && container.channel_id && container.message_ts) {
       await client.chat.update({
@@ -85,6 +101,12 @@ export function topicClicked(deps: BotDeps) {
     await ack();
     const slackUserId = body.user.id;
     const container = body.container as MessageContainer;
+    const where = container.message_ts ?? container.view_id ?? 'home';
+    const key = RedisKey.clicked(`faq-topic:${where}:${action.value ?? ''}:${slackUserId}`);
+    if (!(await claim(deps.redis, key, action.action_ts, SAME_TOPIC_CLICK_S))) {
+      deps.log.info({ topicId: action.value }, 'FAQ topic button clicked again; the answer is already there');
+      return;
+    }
     const topic = faqTopic(action.value ?? '');
     if (!topic) {
       const text = "That topic isn't in the FAQ any more. Please ask me again in your own words.";

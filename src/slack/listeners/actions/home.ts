@@ -53,6 +53,8 @@ function homeQuickAction(deps: BotDeps, what: 'launch' | 'retire') {
 export function dmResponder(client: WebClient, slackUserId: string): RespondFn {
   return async (message: string | RespondArguments) => {
     const m: { text?: string; blocks?: KnownBlock[] } = typeof message === 'string' ? { text: message } : (message as { text?: string; blocks?: KnownBlock[] });
-    return client.chat.postMessage({ channel: slackUserId, text: m.text ?? '', ...(m.blocks ? { blocks: m.blocks } : {}) });
+    await client.chat.postMessage({ channel: slackUserId, text: m.text ?? '', ...(m.blocks ? { blocks: m.blocks } : {}) });
+    // Bolt 5's RespondFn resolves with the fetch Response of the response_url post; nobody reads it.
+    return new Response(null, { status: 200 });
   };
 }

@@ -3,7 +3,8 @@ import type { WebClient } from '@slack/web-api';
 import { findUserBySlackId, personOf } from '../../../config/ds01-config.js';
 import type { RetireJob } from '../../../contract/jobs.js';
 import { containerName } from '../../../ds01/naming.js';
-import { clickedMessage, requestIdForClick } from '../../button-message.js';
+import { claimClick, clickedMessage, releaseClick, requestIdForClick } from '../../button-message.js';
+import { alreadyText, claimRetirement } from '../../retire-claim.js';
 import { isDs01Error, userMessageOf } from '../../../shared/errors.js';
 import { AddToImageValue, IMAGE_ACTIONS, parseButtonValue, recreateRequestedMessage, RecreateValue } from '../../blocks/build.js';
 import { notRegisteredForImages, openPackageModal } from '../../commands/image-update.js';
@@ -54,8 +55,26 @@ export function registerImageActions(app: App, deps: BotDeps): void {
         return await tell(body, respond, client, `\`${value.container}\` is not one of your containers, so I did nothing.`);
       }
       const clicked = clickedMessage(body as BlockButtonAction);
-      // One request per message: a double click finds the same job id and queues nothing twice.
+      // One recreate per message: a later click (a double click, a second replica, the message
+      // scrolled back to) does nothing; the first click's note on that message is the answer.
       const requestId = requestIdForClick('rc', clicked);
+      if (!(await claimClick(deps.redis, IMAGE_ACTIONS.recreate, clicked, requestId))) {
+        deps.log.info({ container: value.container }, '[Recreate container] clicked again; the first click stands');
+        return;
+      }
+      // And one retirement of that container, whoever else asked for one meanwhile.
+      const target = await claimRetirement(deps, user, value.project, requestId, value.host).catch(async (err: unknown) => {
+        await releaseClick(deps.redis, IMAGE_ACTIONS.recreate, clicked, requestId);
+        throw err;
+      });
+      if (target.kind !== 'claimed') {
+        await releaseClick(deps.redis, IMAGE_ACTIONS.recreate, clicked, requestId);
+        const text =
+          target.kind === 'none'
+            ? `\`${value.container}\` is not there any more, so there is nothing to recreate: \`/ds01 launch ${value.project}\` starts a new container from the new image.`
+            : alreadyText(target, value.project);
+        return await tell(body, respond, client, text);
+      }
       const job: RetireJob = {
         kind: 'retire',
         requestId,
@@ -67,8 +86,13 @@ export function registerImageActions(app: App, deps: BotDeps): void {
         relaunch: true,
         // The build message already said what a recreate keeps and loses.
         confirmFirst: false,
+        ...(target.containerId ? { containerId: target.containerId } : {}),
       };
-      await deps.jobs.add(value.host, job, `retire-${user.uid}-${value.project}-${requestId}`);
+      await deps.jobs.add(value.host, job, `retire-${user.uid}-${value.project}-${requestId}`).catch(async (err: unknown) => {
+        await target.release();
+        await releaseClick(deps.redis, IMAGE_ACTIONS.recreate, clicked, requestId);
+        throw err;
+      });
       const message = recreateRequestedMessage(body.message?.blocks, value);
       if (clicked) await client.chat.update({ channel: clicked.channel, ts: clicked.ts, ...message });
       else await tell(body, respond, client, message.text);

@@ -5,6 +5,7 @@ import { registerLifecycleActions } from './lifecycle.js';
 import { registerFaqActions } from './faq.js';
 import { registerHomeActions } from './home.js';
 import { registerGpuQueueActions } from './gpu-queue.js';
+import { registerPackageActions } from './packages.js';
 
 export function registerActions(app: App, deps: BotDeps): void {
   registerImageActions(app, deps);
@@ -12,4 +13,5 @@ export function registerActions(app: App, deps: BotDeps): void {
   registerFaqActions(app, deps);
   registerHomeActions(app, deps);
   registerGpuQueueActions(app, deps);
+  registerPackageActions(app, deps);
 }

@@ -9,6 +9,9 @@ import { imageUpdateCommand } from '../../commands/image-update.js';
 import { keepaliveCommand } from '../../commands/keepalive.js';
 import { retireCommand } from '../../commands/retire.js';
 import { helpCommand } from '../../commands/help.js';
+import { auditCommand } from '../../commands/audit.js';
+import { recordAudit } from '../../../audit/audit-log.js';
+import { ErrorCode } from '../../../shared/errors.js';
 import type { BotDeps, CommandContext } from '../../deps.js';
 import { notRegisteredText } from '../../not-registered.js';
 
@@ -25,6 +28,9 @@ export function ds01Command(deps: BotDeps) {
     }
     const user = findUserBySlackId(deps.config, command.user_id);
     if (!user) {
+      if (parsed.command.sub !== 'help') {
+        void recordAudit(deps.redis, deps.log, { who: command.user_id, owner: null, what: parsed.command.sub, target: 'project' in parsed.command ? parsed.command.project : null, host: null, result: 'refused', code: ErrorCode.NotRegistered });
+      }
       await ack({
         response_type: 'ephemeral',
         text: notRegisteredText(deps.config, command.user_id),
@@ -75,5 +81,7 @@ async function run(ctx: CommandContext, cmd: Command): Promise<void> {
       return keepaliveCommand(ctx, cmd);
     case 'help':
       return helpCommand(ctx, cmd);
+    case 'audit':
+      return auditCommand(ctx, cmd);
   }
 }

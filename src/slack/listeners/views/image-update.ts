@@ -6,6 +6,8 @@ import { imageUpdateNoticeView } from '../../blocks/build.js';
 import { PACKAGE_MODAL_IDS, readPackageModalValues, type PackageModalValues } from '../../blocks/package-modal.js';
 import { notRegisteredForImages, readModalMetadata, startImageBuild } from '../../commands/image-update.js';
 import type { BotDeps } from '../../deps.js';
+import { claimBuild } from '../../build-claim.js';
+import { newRequestId } from '../../../queue/jobs-client.js';
 
 /**
  * view_submission of the package modal (callback_id image_update_submit). Everything is checked
@@ -44,9 +46,22 @@ export function registerImageViews(app: App, deps: BotDeps): void {
       await ack({ response_action: 'errors', errors: result.errors as Record<string, string> });
       return;
     }
+    // Exactly once: the same packages for the same project, already on their way, start nothing new.
+    const requestId = newRequestId();
+    const fresh = await claimBuild(deps.redis, requestId, { uid: user.uid, project: meta.project, python: result.python, system: result.system, noCache: values.noCache }).catch((err: unknown) => {
+      deps.log.warn({ err: (err as Error).message }, 'could not check for a build already under way; going ahead');
+      return true;
+    });
+    if (!fresh) {
+      await ack({
+        response_action: 'update',
+        view: imageUpdateNoticeView(`These packages are already being added to \`${meta.project}\`; the progress is in our DM. I started nothing new.`),
+      });
+      return;
+    }
     await ack();
     try {
-      await startImageBuild({ deps, client, slackUserId, user, meta, python: result.python, system: result.system, noCache: values.noCache });
+      await startImageBuild({ deps, client, slackUserId, user, meta, python: result.python, system: result.system, noCache: values.noCache, requestId });
     } catch (err) {
       deps.log.error({ err }, 'starting the image-update build failed');
     }
