@@ -7,6 +7,7 @@ import type { BotEnv } from './env.js';
 import { HostRegistry } from './hosts/registry.js';
 import type { ResourceLimits, UserOverrides } from './limits/resource-limits.js';
 import { JobsClient } from './queue/jobs-client.js';
+import { GpuQueue } from './queue/gpu-queue.js';
 import type { Logger } from './shared/logger.js';
 import { redisReady, startOpsServer, type OpsEndpoints } from './shared/ops-server.js';
 import type { BotDeps } from './slack/deps.js';
@@ -38,6 +39,10 @@ export async function startBot(opts: {
   const { env, transport, log } = opts;
   const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
   const outboxConnection = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
+  const gpuQueue = new GpuQueue(redis, opts.jobSecret);
+  const hosts = new HostRegistry(redis, gpuQueue, log);
+  // Not awaited: the bot starts (and says it is not ready) without Redis; the view fills in when it answers.
+  void hosts.live().catch((err: Error) => log.warn({ err: err.message }, 'hosts view not live yet; status answers come after the ack'));
   const deps: BotDeps = {
     config: opts.config,
     limits: opts.limits,
@@ -45,7 +50,8 @@ export async function startBot(opts: {
     redis,
     jobSecret: opts.jobSecret,
     jobs: new JobsClient(redis, opts.jobSecret),
-    hosts: new HostRegistry(redis),
+    hosts,
+    gpuQueue,
     log,
   };
   const boltLogger = {
@@ -101,6 +107,7 @@ export async function startBot(opts: {
       await outbox.close();
       await metrics.close();
       await deps.jobs.close();
+      await hosts.close();
       await redis.quit();
       await outboxConnection.quit();
     },

@@ -11,6 +11,8 @@ import type { GpuInventory } from './gpu/inventory.js';
 import type { HostCapacity } from './host/host-limits.js';
 import type { EventPublisher } from './queue/events.js';
 import type { WorkerMetrics } from './metrics.js';
+import type { LaunchJob } from '../src/contract/jobs.js';
+import type { GpuQueue } from '../src/queue/gpu-queue.js';
 
 /** Everything a job on this host needs, built once in workers/main.ts. */
 export interface WorkerContext {
@@ -35,6 +37,14 @@ export interface WorkerContext {
    * before telling the user, so `/ds01 status` right after a message agrees with it.
    */
   refreshHost: () => Promise<void>;
+  /** Seconds a published snapshot lives: a worker silent this long is shown as down. */
+  hostTtlS?: number;
+  /** The GPU queue shared by all hosts (launches waiting for a GPU). */
+  gpuQueue?: GpuQueue;
+  /** Puts a launch taken from the GPU queue on this host's own job queue. */
+  addOwnLaunch?: (job: LaunchJob) => Promise<void>;
+  /** Launches taken from the GPU queue whose container is not made yet: requestId → what they will hold. */
+  reservations?: Map<string, { user: string; gpus: number }>;
 }
 
 export function ownerEntry(ctx: WorkerContext, owner: Person): UserEntry {

@@ -26,6 +26,8 @@ const WorkerEnv = z.object({
   /** Address those endpoints bind to: loopback unless set (compose sets 0.0.0.0 inside its network). */
   DS01_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   DS01_HEARTBEAT_S: z.coerce.number().positive().default(10),
+  /** A host silent this long is shown as down and its waiting launches go elsewhere (must exceed the heartbeat). */
+  DS01_HOST_TTL_S: z.coerce.number().int().min(2).default(45),
 });
 export type WorkerEnv = z.infer<typeof WorkerEnv>;
 

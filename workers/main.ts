@@ -14,6 +14,8 @@ import { publishSnapshot } from './host/host-state.js';
 import { createProcessor } from './processor.js';
 import { EventPublisher } from './queue/events.js';
 import { WorkerMetrics } from './metrics.js';
+import { GpuQueue } from '../src/queue/gpu-queue.js';
+import { dispatchQueued, rehomeDeadHosts } from './queue/dispatch.js';
 
 /** `npm run worker`: one per GPU host. Consumes this host's queue and reports back to the bot. */
 const log = createLogger('ds01-worker');
@@ -48,8 +50,32 @@ async function main(): Promise<void> {
 
   // Snapshots are published one at a time, in order, so the last one always reflects the last change.
   let chain: Promise<void> = Promise.resolve();
-  const refresh = (): Promise<void> =>
-    (chain = chain.then(async () => metrics.observeSnapshot(await publishSnapshot(ctx))).catch((err) => log.warn({ err: (err as Error).message }, 'host snapshot not published')));
+  const refresh = (): Promise<void> => {
+    chain = chain.then(async () => metrics.observeSnapshot(await publishSnapshot(ctx))).catch((err) => log.warn({ err: (err as Error).message }, 'host snapshot not published'));
+    // Whatever changed may have freed a GPU: look at the GPU queue (not awaited: it takes the allocation lock).
+    placeQueued();
+    return chain;
+  };
+  // One pass at a time; a change during a pass asks for one more.
+  let placing: Promise<void> | null = null;
+  let again = false;
+  const placeQueued = (): void => {
+    if (placing) {
+      again = true;
+      return;
+    }
+    placing = (async () => {
+      do {
+        again = false;
+        await rehomeDeadHosts(ctx).catch((err) => log.warn({ err: (err as Error).message }, 'could not move a dead host\'s launches'));
+        await dispatchQueued(ctx).catch((err) => log.warn({ err: (err as Error).message }, 'GPU queue pass failed; the next snapshot tries again'));
+      } while (again && !stopping);
+    })().finally(() => {
+      placing = null;
+    });
+  };
+  const jobQueue = new Queue(hostQueueName(hostId), { connection: redis });
+  let stopping = false;
   const ctx: WorkerContext = {
     hostId,
     config,
@@ -66,6 +92,20 @@ async function main(): Promise<void> {
     buildTimeoutMs: env.DS01_BUILD_TIMEOUT_S * 1000,
     timeScale: env.DS01_TIME_SCALE,
     refreshHost: refresh,
+    hostTtlS: env.DS01_HOST_TTL_S,
+    gpuQueue: new GpuQueue(redis, jobSecret),
+    reservations: new Map(),
+    addOwnLaunch: async (job) => {
+      await jobQueue.add('launch', sign(jobSecret, job), {
+        // Unique per placement: a launch that had to wait again and is placed a second time is a new job
+        // (taking it from the GPU queue is what makes it happen once).
+        jobId: `launch-${job.owner.uid}-${job.project}-${job.requestId}-q${job.queued?.seq ?? 0}-${Date.now().toString(36)}`,
+        attempts: 3,
+        backoff: { type: 'exponential', delay: 2000 },
+        removeOnComplete: { age: 24 * 3600, count: 500 },
+        removeOnFail: { age: 7 * 24 * 3600 },
+      });
+    },
   };
 
   try {
@@ -75,7 +115,7 @@ async function main(): Promise<void> {
   }
 
   const queueName = hostQueueName(hostId);
-  const queue = new Queue(queueName, { connection: redis });
+  const queue = jobQueue;
   // Idle, runtime and hold-after-stop checks, on BullMQ's scheduler (one per host, survives restarts).
   await queue.upsertJobScheduler('lifecycle', { every: env.DS01_CHECK_INTERVAL_S * 1000 }, { name: 'lifecycle', data: sign(jobSecret, { kind: 'lifecycle' }), opts: { removeOnComplete: true, removeOnFail: 50 } });
 
@@ -94,7 +134,6 @@ async function main(): Promise<void> {
   const heartbeat = setInterval(() => void refresh(), env.DS01_HEARTBEAT_S * 1000);
   log.info({ hostId, queue: queueName, gpus: env.DS01_GPUS, dockerHost: env.DOCKER_HOST, cpus: capacity.cpus }, 'worker ready');
 
-  let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;

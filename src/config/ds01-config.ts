@@ -49,6 +49,11 @@ export const Ds01ConfigSchema = z.object({
   limits_file: z.string().min(1),
   user_overrides_file: z.string().min(1).optional(),
   admin_contact: z.string().default('the DS01 admins (#ds01-help)'),
+  /**
+   * Whether every GPU host sees the same workspaces (NFS homes): then a launch may run on any host.
+   * When false, a project runs on the host that has its image (or the one placement picks first).
+   */
+  workspaces_shared: z.boolean().default(true),
   users: z.array(UserEntry).min(1),
   package_notices: PackageNotices.default({ timezone: 'UTC', daily_cap: 5, off_for_groups: [] }),
 });

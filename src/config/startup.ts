@@ -3,6 +3,7 @@ import { isDs01Error } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { loadDs01Config, type Ds01Config } from './ds01-config.js';
 import { loadJobSecret } from '../contract/signing.js';
+import { readGroupMembers, withGroupsFromMembers } from '../limits/group-members.js';
 import { addLogSecret } from '../shared/logger.js';
 
 /** Bot and worker say the same when the config file is not named. */
@@ -26,8 +27,13 @@ export function loadStartup<E extends { DS01_CONFIG: string }>(log: Logger, load
     const env = loadEnv();
     const jobSecret = loadJobSecret();
     addLogSecret(jobSecret); // also when it came from a file
-    const config = loadDs01Config(env.DS01_CONFIG);
-    const limits = loadResourceLimits(config.limits_file);
+    const loaded = loadDs01Config(env.DS01_CONFIG);
+    const limits = loadResourceLimits(loaded.limits_file);
+    // Users the config gives no group get DS01's own: groups/<group>.members beside resource-limits.yaml.
+    const members = readGroupMembers(loaded.limits_file);
+    const { config, assigned } = withGroupsFromMembers(loaded, limits, members);
+    if (assigned) log.info({ assigned }, 'groups read from DS01\'s groups/*.members files');
+    for (const c of members.conflicts.slice(0, 20)) log.warn({ user: c.user, groups: c.groups }, 'user listed in more than one DS01 group file; the first is used');
     const userOverrides = config.user_overrides_file ? loadUserOverrides(config.user_overrides_file) : undefined;
     return { env, jobSecret, config, limits, ...(userOverrides ? { userOverrides } : {}) };
   } catch (err) {

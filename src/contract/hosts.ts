@@ -9,7 +9,18 @@ export const HostGpu = z.object({
   uuid: z.string(),
   name: z.string(),
   gpuEq: z.number(),
-  holder: z.object({ container: z.string(), user: z.string() }).nullable(),
+  holder: z
+    .object({
+      container: z.string(),
+      user: z.string(),
+      /** The project it serves (the container's name for containers DS01 did not make). */
+      project: z.string().optional(),
+      /** When the GPU was given (DS01's label) or the container made. */
+      since: z.string().nullable().optional(),
+      /** False for a container outside DS01 (devcontainer, `docker run --gpus`) that holds it. */
+      managed: z.boolean().default(true),
+    })
+    .nullable(),
 });
 
 export const HostContainer = z.object({
@@ -23,6 +34,8 @@ export const HostContainer = z.object({
   gpuUuids: z.array(z.string()),
   createdAt: z.string().nullable(),
   protected: z.boolean(),
+  /** False for a container DS01 did not make, listed because the engine gives it a GPU. */
+  managed: z.boolean().default(true),
   /** pip packages installed only inside this container (`name==version`), from the package notices. */
   onlyHere: z.array(z.string()).default([]),
 });

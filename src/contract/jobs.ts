@@ -34,11 +34,19 @@ const JobBase = {
   reply: ReplyTarget,
 };
 
+/** A launch's place in the GPU queue: its arrival number keeps its turn when it has to wait again. */
+export const QueuePlace = z.object({ seq: z.number().int().min(0), enqueuedAt: z.iso.datetime() });
+export type QueuePlace = z.infer<typeof QueuePlace>;
+
 export const LaunchJob = z.object({
   kind: z.literal('launch'),
   ...JobBase,
   gpus: z.number().int().min(1).max(16),
   rebuild: z.boolean(),
+  /** Its turn in the GPU queue, when it has one: it keeps it if it has to wait (again). */
+  queued: QueuePlace.optional(),
+  /** Taken from the GPU queue by a host with room: its owner gets a fresh DM when it runs. */
+  waited: z.boolean().default(false),
 });
 
 export const BuildJob = z.object({
@@ -121,6 +129,20 @@ export const LaunchRunningEvent = z.object({
   /** True when the container was already running and nothing new was started. */
   alreadyRunning: z.boolean(),
   built: z.boolean(),
+  /** It waited in the GPU queue: the owner is told with a fresh DM, not only the updated message. */
+  fromQueue: z.boolean().default(false),
+});
+
+/** No GPU the owner may have is free (or they are at their quota): the launch waits in the GPU queue. */
+export const LaunchQueuedEvent = z.object({
+  type: z.literal('launch.queued'),
+  ...EventBase,
+  /** 1-based place in the fair order when it joined; null when not known. */
+  position: z.number().int().min(1).nullable(),
+  gpus: z.number().int().min(1),
+  /** Where it may run: null for any host. */
+  onHost: z.string().nullable(),
+  reason: z.enum(['no-gpu', 'quota', 'host-down']),
 });
 
 export const BuildProgressEvent = z.object({
@@ -232,6 +254,7 @@ export const PackagesNoticedEvent = z.object({
 export const Ds01Event = z.discriminatedUnion('type', [
   LaunchProgressEvent,
   LaunchRunningEvent,
+  LaunchQueuedEvent,
   BuildProgressEvent,
   BuildDoneEvent,
   JobFailedEvent,

@@ -15,6 +15,18 @@ export const RedisKey = {
   projectLock: (hostId: string, uid: number, project: string) => `ds01:lock:project:${hostId}:${uid}:${project}`,
   /** Claims a launch so a double submit cannot queue it twice (SET NX, cleared when it ends). */
   launchInflight: (uid: number, project: string) => `ds01:inflight:launch:${uid}:${project}`,
+  /** The GPU queue, one for all hosts and bot replicas: sorted set requestId → arrival number. */
+  gpuQueue: 'ds01:gpuq',
+  /** requestId → signed JSON QueueEntry. */
+  gpuQueueEntries: 'ds01:gpuq:entries',
+  /** Arrival counter (INCR). */
+  gpuQueueSeq: 'ds01:gpuq:seq',
+  /** Pub/sub: the queue changed (bots refresh their in-memory view). */
+  gpuQueueChanged: 'ds01:gpuq:changed',
+  /** Pub/sub: a host published a snapshot (the JSON itself), so bots keep theirs in memory. */
+  hostsChanged: 'ds01:hosts:changed',
+  /** Short lock: one worker moves a dead host's waiting launches back to the GPU queue. */
+  rehomeLock: (hostId: string) => `ds01:lock:rehome:${hostId}`,
   /** Idle-check history and warnings already sent, per container. */
   lifecycle: (hostId: string, container: string) => `ds01:lifecycle:${hostId}:${container}`,
   keepalive: (hostId: string, container: string) => `ds01:keepalive:${hostId}:${container}`,

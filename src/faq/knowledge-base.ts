@@ -3,7 +3,7 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 
 /** The Slack subcommands the bot understands; a topic's fix_command must use one of them. */
-export const BOT_SUBCOMMANDS = ['launch', 'retire', 'image-update', 'status', 'gpus', 'limits', 'keepalive', 'help'] as const;
+export const BOT_SUBCOMMANDS = ['launch', 'retire', 'image-update', 'status', 'gpus', 'limits', 'queue', 'keepalive', 'help'] as const;
 
 const fixCommandPattern = new RegExp(`^/ds01 (${BOT_SUBCOMMANDS.join('|')})(\\s|$)`);
 

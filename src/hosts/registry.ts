@@ -1,13 +1,145 @@
 import type { Redis } from 'ioredis';
+import { z } from 'zod';
 import { HostSnapshot } from '../contract/hosts.js';
 import { RedisKey } from '../contract/queues.js';
+import type { GpuQueue, QueueEntry } from '../queue/gpu-queue.js';
 import { Ds01Error, ErrorCode } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
 
-/** Reads the hosts' published snapshots: which workers are online and what they hold. */
+const HostsChanged = z.object({ ttlS: z.number().int().positive(), snapshot: HostSnapshot });
+
+/** What the bot knows about the hosts right now, without asking Redis. */
+export interface HostsView {
+  online: HostSnapshot[];
+  /** Hosts that reported before and have gone silent (their snapshot expired). */
+  down: string[];
+  /** The GPU queue in fair order. */
+  queue: QueueEntry[];
+}
+
+/**
+ * The hosts' published snapshots and the GPU queue. After `live()` the bot keeps both in memory,
+ * kept current by Redis pub/sub (each worker publishes its snapshot as it stores it; the queue says
+ * when it changed), so `/ds01 status`, `gpus`, `limits` and `queue` are answered in the ack itself.
+ * A host whose snapshot is older than its TTL is down. A full reload runs on (re)connect and every
+ * `resyncMs`, so a missed message costs at most that long.
+ */
 export class HostRegistry {
-  constructor(private readonly redis: Redis) {}
+  private readonly snaps = new Map<string, { snap: HostSnapshot; expiresAt: number }>();
+  private readonly seen = new Set<string>();
+  private queueCache: QueueEntry[] = [];
+  private subscriber: Redis | null = null;
+  private resync: NodeJS.Timeout | null = null;
+  private queueLoading: Promise<void> | null = null;
+  private queueDirty = false;
+  private loaded = false;
 
-  async online(): Promise<HostSnapshot[]> {
+  constructor(
+    private readonly redis: Redis,
+    private readonly gpuQueue?: GpuQueue,
+    private readonly log?: Logger,
+  ) {}
+
+  /**
+   * Subscribes and loads everything once; from then on the ack path reads memory. Resolves when the
+   * first load is done; the bot does not wait for it (it starts without Redis, and `view()` is null
+   * until then).
+   */
+  async live(resyncMs = 15_000): Promise<void> {
+    const sub = this.redis.duplicate();
+    this.subscriber = sub;
+    sub.on('message', (channel: string, message: string) => {
+      if (channel === RedisKey.hostsChanged) this.onSnapshot(message);
+      else if (channel === RedisKey.gpuQueueChanged) void this.reloadQueue();
+    });
+    sub.on('ready', () => void this.reload());
+    await sub.subscribe(RedisKey.hostsChanged, RedisKey.gpuQueueChanged);
+    await this.reload();
+    this.resync = setInterval(() => void this.reload(), resyncMs);
+    this.resync.unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.resync) clearInterval(this.resync);
+    await this.subscriber?.quit().catch(() => undefined);
+    this.subscriber = null;
+  }
+
+  private onSnapshot(message: string): void {
+    let parsed;
+    try {
+      parsed = HostsChanged.safeParse(JSON.parse(message));
+    } catch {
+      return;
+    }
+    if (!parsed.success) return;
+    const { snapshot, ttlS } = parsed.data;
+    this.seen.add(snapshot.hostId);
+    this.snaps.set(snapshot.hostId, { snap: snapshot, expiresAt: Date.now() + ttlS * 1000 });
+  }
+
+  private async reload(): Promise<void> {
+    try {
+      const ids = await this.redis.smembers(RedisKey.hostsIndex);
+      for (const id of ids) this.seen.add(id);
+      if (ids.length) {
+        const pipe = this.redis.pipeline();
+        for (const id of ids) pipe.get(RedisKey.host(id)).pttl(RedisKey.host(id));
+        const res = (await pipe.exec()) ?? [];
+        ids.forEach((id, i) => {
+          const raw = res[2 * i]?.[1] as string | null;
+          const ttl = Number(res[2 * i + 1]?.[1] ?? -2);
+          const snap = raw ? HostSnapshot.safeParse(JSON.parse(raw)) : null;
+          if (snap?.success && ttl > 0) this.snaps.set(id, { snap: snap.data, expiresAt: Date.now() + ttl });
+          else this.snaps.delete(id);
+        });
+      }
+      await this.reloadQueue();
+      this.loaded = true;
+    } catch (err) {
+      this.log?.warn({ err: (err as Error).message }, 'could not reload the hosts view; answering from the last one');
+    }
+  }
+
+  private async reloadQueue(): Promise<void> {
+    if (!this.gpuQueue) return;
+    if (this.queueLoading) {
+      this.queueDirty = true;
+      return this.queueLoading;
+    }
+    const q = this.gpuQueue;
+    this.queueLoading = (async () => {
+      do {
+        this.queueDirty = false;
+        this.queueCache = await q.list();
+      } while (this.queueDirty);
+    })()
+      .catch((err: Error) => this.log?.warn({ err: err.message }, 'could not reload the GPU queue view'))
+      .finally(() => {
+        this.queueLoading = null;
+      });
+    return this.queueLoading;
+  }
+
+  /** The in-memory view (synchronous: for the ack). Null until `live()` has loaded once. */
+  view(): HostsView | null {
+    if (!this.subscriber || !this.loaded) return null;
+    const now = Date.now();
+    const online: HostSnapshot[] = [];
+    for (const { snap, expiresAt } of this.snaps.values()) if (expiresAt > now) online.push(snap);
+    online.sort((a, b) => a.hostId.localeCompare(b.hostId));
+    const up = new Set(online.map((h) => h.hostId));
+    const down = [...this.seen].filter((id) => !up.has(id)).sort();
+    return { online, down, queue: this.queueCache };
+  }
+
+  /**
+   * Online hosts as Redis has them now (placing work, the App Home, FAQ answers). The ack path reads
+   * `view()` instead; `memory: true` takes the in-memory view when there is one.
+   */
+  async online(opts: { memory?: boolean } = {}): Promise<HostSnapshot[]> {
+    const v = opts.memory ? this.view() : null;
+    if (v) return v.online;
     const ids = await this.redis.smembers(RedisKey.hostsIndex);
     if (ids.length === 0) return [];
     const raws = await this.redis.mget(...ids.map((id) => RedisKey.host(id)));
@@ -20,11 +152,8 @@ export class HostRegistry {
     return out.sort((a, b) => a.hostId.localeCompare(b.hostId));
   }
 
-  /**
-   * Where a project's work goes: the host that already has its container, else the one that has
-   * its image, else the host with the most free GPU capacity.
-   */
-  async hostFor(user: string, uid: number, project: string): Promise<HostSnapshot> {
+  /** Online hosts as Redis has them now (work is placed on them), or a clear error when none is. */
+  async requireOnline(): Promise<HostSnapshot[]> {
     const hosts = await this.online();
     if (hosts.length === 0) {
       throw new Ds01Error(
@@ -32,6 +161,15 @@ export class HostRegistry {
         'No GPU host is online right now (no DS01 worker has reported in), so nothing was queued. Please tell the DS01 admins; try again once they have it running.',
       );
     }
+    return hosts;
+  }
+
+  /**
+   * Where a project's work goes: the host that already has its container, else the one that has
+   * its image, else the host with the most free GPU capacity.
+   */
+  async hostFor(user: string, uid: number, project: string): Promise<HostSnapshot> {
+    const hosts = await this.requireOnline();
     const withContainer = hosts.find((h) => h.containers.some((c) => c.user === user && c.project === project));
     if (withContainer) return withContainer;
     const withImage = hosts.find((h) => h.images.some((i) => i.uid === uid && i.project === project));

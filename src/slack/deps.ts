@@ -5,6 +5,7 @@ import type { Ds01Config, UserEntry } from '../config/ds01-config.js';
 import type { HostRegistry } from '../hosts/registry.js';
 import type { ResourceLimits, UserOverrides } from '../limits/resource-limits.js';
 import type { JobsClient } from '../queue/jobs-client.js';
+import type { GpuQueue } from '../queue/gpu-queue.js';
 import type { Logger } from '../shared/logger.js';
 
 /** What the Slack listeners need; built once in app.ts. */
@@ -17,6 +18,7 @@ export interface BotDeps {
   jobSecret: string;
   jobs: JobsClient;
   hosts: HostRegistry;
+  gpuQueue: GpuQueue;
   log: Logger;
 }
 

@@ -9,6 +9,7 @@ import type { Logger } from '../shared/logger.js';
 import type { BotDeps } from './deps.js';
 import { launchFailedMessage, launchProgressMessage, launchRunningMessage } from './blocks/launch.js';
 import { renderOtherEvent } from './outbox-render.js';
+import { gpuReadyMessage, launchWaitingMessage } from './blocks/queue.js';
 
 type Message = { text: string; blocks: KnownBlock[] };
 
@@ -74,13 +75,26 @@ export async function deliver(deps: BotDeps, client: WebClient, e: Ds01Event): P
       return upsert(client, e.reply, e.owner.slackUserId, launchProgressMessage(e));
     case 'launch.running':
       await endLaunch(deps.redis, e.owner.uid, e.project, e.requestId);
-      return upsert(client, e.reply, e.owner.slackUserId, launchRunningMessage(e));
+      await deps.gpuQueue.take(e.requestId); // a place it held while its host checked it
+      await upsert(client, e.reply, e.owner.slackUserId, launchRunningMessage(e));
+      // An update to an old message notifies nobody: a launch that waited for its GPU gets a fresh DM too.
+      if (e.fromQueue && !e.alreadyRunning) {
+        await once(deps.redis, `${e.requestId}.gpu-ready`, () => client.chat.postMessage({ channel: e.owner.slackUserId, ...gpuReadyMessage(e.project, e.host) }));
+      }
+      return;
+    case 'launch.queued': {
+      // Still the same launch: keep it claimed while it waits (a double submit finds it).
+      const key = RedisKey.launchInflight(e.owner.uid, e.project);
+      if ((await deps.redis.get(key)) === e.requestId) await deps.redis.expire(key, 7 * 24 * 3600);
+      return upsert(client, e.reply, e.owner.slackUserId, launchWaitingMessage({ project: e.project, requestId: e.requestId, position: e.position, gpus: e.gpus, onHost: e.onHost, reason: e.reason }));
+    }
     case 'build.progress':
       if (e.purpose === 'launch') return upsert(client, e.reply, e.owner.slackUserId, launchProgressMessage(e));
       return renderOtherEvent(deps, client, e);
     case 'job.failed':
       if (e.kind === 'launch') {
         await endLaunch(deps.redis, e.owner.uid, e.project, e.requestId);
+        await deps.gpuQueue.take(e.requestId);
         return upsert(client, e.reply, e.owner.slackUserId, launchFailedMessage(e));
       }
       return renderOtherEvent(deps, client, e);

@@ -321,7 +321,8 @@ describe('Ask DS01: DM answers, feedback, /ds01 help and the App Home', () => {
       view: { id: 'V0HOME', type: 'home', blocks: view.blocks },
       actions: [{ type: 'button', action_id: 'home_launch', block_id: 'b', value: 'nlp', action_ts: '1700000701.000000' }],
     });
-    const queued = await next(launchMark, (c) => postedIn(ALICE.slack_id, c) && /Launch of `nlp` queued on gpuhome/.test(messageText(c.args)), 'the launch reply as a DM');
+    // gpuhome has the image but no free GPU; gpu1 has room, so the launch goes there.
+    const queued = await next(launchMark, (c) => postedIn(ALICE.slack_id, c) && /Launch of `nlp` queued on gpu1/.test(messageText(c.args)), 'the launch reply as a DM');
     expect(queued).toBeTruthy();
 
     // A most-asked question on the Home tab is answered in the DM with the bot.

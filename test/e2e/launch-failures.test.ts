@@ -22,7 +22,7 @@ describe('launch refusals and failures', () => {
 
   const outcome = (user: string, project: string) =>
     h.slack.waitFor(
-      (c) => (c.method === 'chat.update' || c.method === 'chat.postMessage') && String(c.args.channel).endsWith(user.slice(1)) && messageText(c.args).includes(`\`${project}\``) && /is running|did not go through/.test(messageText(c.args)),
+      (c) => (c.method === 'chat.update' || c.method === 'chat.postMessage') && String(c.args.channel).endsWith(user.slice(1)) && messageText(c.args).includes(`\`${project}\``) && /is running|did not go through|in line/.test(messageText(c.args)),
       90_000,
       `the outcome of launching ${project}`,
     );
@@ -33,22 +33,44 @@ describe('launch refusals and failures', () => {
     return messageText((await outcome(user.slack_id, project)).args);
   };
 
-  it('alice reaches her GPU quota: the third launch is refused with the numbers and what to do', async () => {
+  /** Clicks [Leave queue] on the user's waiting launch of `project`; resolves when they are told. */
+  const leaveQueue = async (user: typeof ALICE, project: string) => {
+    const msg = [...h.slack.calls].reverse().find((c) => String(c.args.channel).endsWith(user.slack_id.slice(1)) && messageText(c.args).includes(`\`${project}\``) && /in line/.test(messageText(c.args)))!;
+    const button = (msg.args.blocks as Array<{ elements?: Array<{ action_id?: string; value?: string }> }>).flatMap((b) => b.elements ?? []).find((e) => e.action_id === 'gpu_queue_leave');
+    const value = button!.value!;
+    const before = h.slack.calls.length;
+    await h.interact({
+      type: 'block_actions',
+      user: { id: user.slack_id, username: user.user, team_id: 'T0DS01' },
+      api_app_id: 'A0DS01BOT',
+      team: { id: 'T0DS01', domain: 'ds01' },
+      container: { type: 'message', message_ts: String(msg.args.ts ?? '1'), channel_id: String(msg.args.channel), is_ephemeral: false },
+      channel: { id: String(msg.args.channel), name: 'directmessage' },
+      message: { type: 'message', ts: String(msg.args.ts ?? '1'), text: 'x' },
+      trigger_id: '1.2.3',
+      response_url: h.slack.responseUrl(),
+      actions: [{ type: 'button', action_id: 'gpu_queue_leave', block_id: 'b', value, action_ts: '1795710001.0' }],
+    });
+    await h.slack.waitFor((c) => h.slack.calls.indexOf(c) >= before && /You left the GPU queue/.test(messageText(c.args)), 30_000);
+  };
+
+  it('alice reaches her GPU quota: the third launch waits for one of her own, says why, and can leave', async () => {
     expect(await launch(ALICE, 'a1')).toMatch(/is running/);
     expect(await launch(ALICE, 'a2')).toMatch(/is running/);
     const third = await launch(ALICE, 'a3');
-    expect(third).toMatch(/did not go through/);
-    expect(third).toMatch(/GPUs your group \(student\) allows/);
-    expect(third).toMatch(/\/ds01 retire/);
+    expect(third).toMatch(/1st in line for 1 GPU on any host/);
+    expect(third).toMatch(/at your group's GPU or container limit/);
     expect((await docker().listContainers({ all: true, filters: { label: ['ds01.project=a3'] } })).length).toBe(0);
+    await leaveQueue(ALICE, 'a3');
   });
 
-  it('bob finds every GPU taken: no GPU free, told what to do next', async () => {
+  it('bob finds every GPU taken: his launch waits in the GPU queue, told where he stands', async () => {
     expect(await launch(BOB, 'b1')).toMatch(/is running/);
     const second = await launch(BOB, 'b2');
-    expect(second).toMatch(/did not go through/);
-    expect(second).toMatch(/in use/i);
+    expect(second).toMatch(/in line for 1 GPU/);
+    expect(second).toMatch(/No GPU you may use is free/);
     expect((await docker().listContainers({ all: true, filters: { label: ['ds01.project=b2'] } })).length).toBe(0);
+    await leaveQueue(BOB, 'b2');
   });
 
   it('two launches never get the same GPU', async () => {
@@ -80,6 +102,8 @@ describe('launch refusals and failures', () => {
     expect(after.Id).toBe(half.Id);
     expect(after.State.Running).toBe(true);
     expect((await docker().listContainers({ all: true, filters: { label: ['ds01.project=crashy'] } })).length).toBe(1);
+    // b2 left the queue while its image was built: the GPU bob's b1 freed went to crashy, not to it.
+    expect((await docker().listContainers({ all: true, filters: { label: ['ds01.project=b2'] } })).length).toBe(0);
   });
 
   it('SIGTERM while a launch is building: the worker finishes that launch, then exits cleanly', async () => {
@@ -115,7 +139,7 @@ describe('launch refusals and failures', () => {
         updatedAt: new Date().toISOString(),
         gpuMode: 'fake',
         gpus: [],
-        containers: [{ name: 'a9._.1001', user: 'alice', project: 'a9', state: 'exited', image: 'ds01-1001/a9:latest', gpuUuids: [], createdAt: null, protected: false, onlyHere: [] }],
+        containers: [{ name: 'a9._.1001', user: 'alice', project: 'a9', state: 'exited', image: 'ds01-1001/a9:latest', gpuUuids: [], createdAt: null, protected: false, onlyHere: [], managed: true }],
         images: [],
       };
       await r.set(RedisKey.host('gpudown'), JSON.stringify(snap), 'EX', 300);

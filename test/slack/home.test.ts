@@ -73,14 +73,14 @@ describe('App Home view (pure builder)', () => {
     const all = text(homeView({ ...base, hosts: [gpu1, full] }).blocks);
     expect(all).toContain('`gpu1`: 1 of 3 GPUs free');
     expect(all).toContain('`gpu2`: 0 of 1 GPU free');
-    expect(all).toMatch(/no waiting line/);
-    expect(all).not.toMatch(/would be refused right now/);
+    expect(all).toMatch(/takes a free GPU straight away/);
+    expect(all).not.toMatch(/joins the GPU queue/);
   });
 
-  it('when every GPU is taken, says a launch would be refused now and to try later', () => {
+  it('when every GPU is taken, says a launch would wait in the GPU queue', () => {
     const all = text(homeView({ ...base, hosts: [full] }).blocks);
-    expect(all).toMatch(/would be refused right now/);
-    expect(all).toMatch(/try again later/);
+    expect(all).toMatch(/joins the GPU queue and starts by itself/);
+    expect(all).toMatch(/\/ds01 queue/);
   });
 
   it('with no host online, says launches cannot run and who to tell', () => {

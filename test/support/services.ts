@@ -37,6 +37,8 @@ export async function resetWorld(): Promise<void> {
   const containers = await d.listContainers({ all: true, filters: { label: ['ds01.managed=true'] } });
   await Promise.all(containers.map((c) => d.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
   const images = await d.listImages();
+  // By tag, not by id: a project image with nothing of its own (`FROM base` alone) is the base image
+  // under a second tag, and removing it by id would take the base image with it.
   for (const img of images) {
     // By tag: an image built with no new layer shares its id with the test base image, which stays.
     for (const tag of img.RepoTags ?? []) {

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { pack as tarPack } from 'tar-stream';
 import { Ds01Error, ErrorCode } from '../../src/shared/errors.js';
+import type { EngineGpuFacts } from '../gpu/claims.js';
 
 /**
  * The worker's view of the Docker engine, in DS01's words. Everything Docker-specific (dockerode,
@@ -165,6 +166,57 @@ export class DockerEngine {
       labels: c.Labels ?? {},
       created: c.Created,
     }));
+  }
+
+  /**
+   * Every container on the engine (the worker's own throwaway probes aside), DS01's or not: a
+   * devcontainer or a plain `docker run --gpus` can hold a GPU without any ds01.* label.
+   */
+  async listAll(): Promise<ManagedContainer[]> {
+    const list = await this.call('list', () => this.docker.listContainers({ all: true }));
+    return list
+      .filter((c) => c.Labels?.['ds01.probe'] !== 'true')
+      .map((c) => ({
+        id: c.Id,
+        name: (c.Names[0] ?? '').replace(/^\//, ''),
+        state: c.State,
+        image: c.Image,
+        labels: c.Labels ?? {},
+        created: c.Created,
+      }));
+  }
+
+  /** Device requests, env and runtime never change after create: inspected once per container id. */
+  private readonly gpuFactsCache = new Map<string, EngineGpuFacts>();
+
+  /** What the engine gives a container in GPUs (its device requests, NVIDIA_VISIBLE_DEVICES, runtime); null when gone. */
+  async gpuFacts(id: string): Promise<EngineGpuFacts | null> {
+    const cached = this.gpuFactsCache.get(id);
+    if (cached) return cached;
+    let info: Docker.ContainerInspectInfo;
+    try {
+      info = await this.call('inspect', () => this.docker.getContainer(id).inspect());
+    } catch (err) {
+      if (statusOf(err) === 404) return null;
+      throw err;
+    }
+    const host = info.HostConfig as Docker.HostConfig & { Runtime?: string };
+    const requests = (host.DeviceRequests ?? [])
+      .filter((r) => r.Driver === 'nvidia' || (r.Capabilities ?? []).some((set) => set.includes('gpu')))
+      .map((r) => ({ deviceIds: r.DeviceIDs ?? [], count: r.Count ?? 0 }));
+    const envLine = [...(info.Config.Env ?? [])].reverse().find((e) => e.startsWith('NVIDIA_VISIBLE_DEVICES='));
+    const facts: EngineGpuFacts = {
+      requests,
+      visibleDevices: envLine === undefined ? null : envLine.slice('NVIDIA_VISIBLE_DEVICES='.length),
+      runtime: host.Runtime ?? '',
+    };
+    this.gpuFactsCache.set(id, facts);
+    return facts;
+  }
+
+  /** Drops cached facts of containers no longer on the engine. */
+  forgetGpuFactsExcept(ids: Set<string>): void {
+    for (const id of this.gpuFactsCache.keys()) if (!ids.has(id)) this.gpuFactsCache.delete(id);
   }
 
   async findContainer(name: string): Promise<(Omit<ManagedContainer, 'created'> & { startedAt: string | null; finishedAt: string | null }) | null> {

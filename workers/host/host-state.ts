@@ -9,6 +9,8 @@ import type { ManagedContainer } from '../docker/engine.js';
 import { ImagePackagesReader, readProjectPackages } from '../images/image-packages.js';
 import { userIds } from '../user-fs/as-user.js';
 import { verifyProjectDir } from '../user-fs/project-path.js';
+import { claimedUuids } from '../gpu/claims.js';
+import type { GpuSlot } from '../gpu/nvidia-smi.js';
 
 /**
  * The host's allocation state, read the DS01 way: from the ds01.* labels of its containers.
@@ -28,6 +30,8 @@ export interface ContainerState extends ManagedContainer {
   protected: boolean;
   /** Whether it still holds its GPUs: running, or stopped within the owner's hold-after-stop time. */
   holdsGpus: boolean;
+  /** Made by DS01 (ds01.managed=true). Others are listed only because the engine gives them GPUs; the lifecycle never acts on them. */
+  managed: boolean;
 }
 
 const ACTIVE = new Set(['running', 'created', 'restarting', 'paused']);
@@ -37,10 +41,22 @@ export function gpuUuidsOf(labels: Record<string, string>): string[] {
   return raw.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
-export async function readContainers(ctx: WorkerContext): Promise<ContainerState[]> {
-  const list = await ctx.engine.listManaged();
+/**
+ * The host's containers as the engine has them: DS01's own (ds01.managed=true), and any other container
+ * the engine gives a GPU (a devcontainer, `docker run --gpus`, compose). Each one's `gpuUuids` is what
+ * its labels claim unioned with what its device requests and NVIDIA_VISIBLE_DEVICES give it
+ * (workers/gpu/claims.ts), so a GPU held outside DS01's labels is never handed out a second time.
+ */
+export async function readContainers(ctx: WorkerContext, knownSlots?: GpuSlot[]): Promise<ContainerState[]> {
+  const [all, slots] = await Promise.all([ctx.engine.listAll(), knownSlots ? Promise.resolve(knownSlots) : ctx.gpus.slots()]);
+  ctx.engine.forgetGpuFactsExcept(new Set(all.map((c) => c.id)));
+  const withClaims = await Promise.all(
+    all.map(async (c) => ({ c, gpuUuids: claimedUuids(slots, gpuUuidsOf(c.labels), await ctx.engine.gpuFacts(c.id)) })),
+  );
   const out: ContainerState[] = [];
-  for (const c of list) {
+  for (const { c, gpuUuids } of withClaims) {
+    const managed = c.labels[Label.managed] === 'true';
+    if (!managed && gpuUuids.length === 0) continue;
     let holdsGpus = ACTIVE.has(c.state);
     if (!holdsGpus && c.state === 'exited') {
       // DS01 keeps a stopped container's GPU for gpu_hold_after_stop_h, then frees it.
@@ -54,13 +70,16 @@ export async function readContainers(ctx: WorkerContext): Promise<ContainerState
     const named = parseContainerName(c.name);
     const byUid = named ? ctx.config.users.find((u) => u.uid === named.uid) : undefined;
     const labelUser = c.labels[Label.user];
-    const owner = byUid && (labelUser === undefined || labelUser === byUid.user) ? byUid.user : null;
+    const byName = byUid && (labelUser === undefined || labelUser === byUid.user) ? byUid.user : null;
+    // Only DS01's own containers have an owner the lifecycle may act for; others still count against their user's quota.
+    const owner = managed ? byName : null;
     out.push({
       ...c,
-      user: owner ?? labelUser ?? 'unknown',
+      user: byName ?? labelUser ?? 'unknown',
       owner,
+      managed,
       project: named?.project ?? c.labels[Label.project] ?? c.name,
-      gpuUuids: gpuUuidsOf(c.labels),
+      gpuUuids,
       // When the engine made it, not what a label says.
       createdAt: new Date(c.created * 1000).toISOString(),
       protected: c.labels[Label.protected] === 'true',
@@ -75,9 +94,18 @@ export function holdersOf(containers: ContainerState[]): Array<{ container: stri
 }
 
 export async function buildSnapshot(ctx: WorkerContext): Promise<HostSnapshot> {
-  const [containers, slots, images] = await Promise.all([readContainers(ctx), ctx.gpus.slots(), ctx.engine.listImages('ds01-')]);
-  const holderByUuid = new Map<string, { container: string; user: string }>();
-  for (const c of containers) if (c.holdsGpus) for (const u of c.gpuUuids) holderByUuid.set(u, { container: c.name, user: c.user });
+  const slots = await ctx.gpus.slots();
+  const [containers, images] = await Promise.all([readContainers(ctx, slots), ctx.engine.listImages('ds01-')]);
+  const holderByUuid = new Map<string, HostSnapshot['gpus'][number]['holder']>();
+  for (const c of containers) {
+    if (!c.holdsGpus) continue;
+    const holder = { container: c.name, user: c.user, project: c.project, since: c.labels[Label.gpuAllocated] ?? c.createdAt, managed: c.managed };
+    for (const u of c.gpuUuids) {
+      if (!holderByUuid.has(u)) holderByUuid.set(u, holder);
+      // A claim on a MIG-enabled GPU's parent holds all its slices.
+      for (const s of slots) if (s.parentUuid === u && !holderByUuid.has(s.uuid)) holderByUuid.set(s.uuid, holder);
+    }
+  }
   const onlyHere = await onlyHereByContainer(ctx, containers);
   return {
     hostId: ctx.hostId,
@@ -94,6 +122,7 @@ export async function buildSnapshot(ctx: WorkerContext): Promise<HostSnapshot> {
       gpuUuids: c.gpuUuids,
       createdAt: c.createdAt,
       protected: c.protected,
+      managed: c.managed,
       onlyHere: onlyHere.get(c.name) ?? [],
     })),
     images: await imagesWithPackages(ctx, images),
@@ -156,8 +185,10 @@ export async function publishSnapshot(ctx: WorkerContext): Promise<HostSnapshot>
   const snap = await buildSnapshot(ctx);
   await ctx.redis
     .multi()
-    .set(RedisKey.host(ctx.hostId), JSON.stringify(snap), 'EX', HOST_SNAPSHOT_TTL_S)
+    .set(RedisKey.host(ctx.hostId), JSON.stringify(snap), 'EX', ctx.hostTtlS ?? HOST_SNAPSHOT_TTL_S)
     .sadd(RedisKey.hostsIndex, ctx.hostId)
+    // Bots keep the hosts in memory from this (answers without a Redis round trip).
+    .publish(RedisKey.hostsChanged, JSON.stringify({ ttlS: ctx.hostTtlS ?? HOST_SNAPSHOT_TTL_S, snapshot: snap }))
     .exec();
   return snap;
 }

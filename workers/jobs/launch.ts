@@ -16,11 +16,56 @@ import { lstat } from 'node:fs/promises';
 import { crashPoint } from '../crash-point.js';
 
 /**
+ * A launch that finds no GPU it may have (none free here, or its owner at their quota) waits in the
+ * GPU queue instead of failing, keeping its turn when it had one; any host with room starts it later
+ * (workers/queue/dispatch.ts). Its owner is told where it stands.
+ */
+export async function launch(ctx: WorkerContext, job: LaunchJob): Promise<void> {
+  const queue = ctx.gpuQueue;
+  // Sent here to be checked while it holds a place in the GPU queue (a pending entry).
+  const holdsPlace = job.queued !== undefined && !job.waited;
+  if (holdsPlace && queue && !(await queue.get(job.requestId))) {
+    ctx.log.info({ requestId: job.requestId }, 'its owner left the GPU queue before this host got to it; nothing done');
+    return;
+  }
+  try {
+    await launchNow(ctx, job);
+  } catch (err) {
+    const waits = err instanceof Ds01Error && (err.code === ErrorCode.NoGpuFree || err.code === ErrorCode.QuotaReached) && queue !== undefined;
+    if (!waits) throw err;
+    const onHost = ctx.config.workspaces_shared ? null : ctx.hostId;
+    const entry = await queue!.add(
+      { requestId: job.requestId, owner: job.owner, requestedBy: job.requestedBy, project: job.project, gpus: job.gpus, rebuild: false, reply: job.reply, host: onHost, pending: false },
+      job.queued,
+      { onlyIfPresent: holdsPlace },
+    );
+    if (!entry) {
+      ctx.log.info({ requestId: job.requestId }, 'its owner left the GPU queue while this host checked it; nothing started');
+      return;
+    }
+    const order = await queue!.list();
+    const position = order.findIndex((e) => e.requestId === job.requestId) + 1;
+    ctx.log.info({ requestId: job.requestId, seq: entry.seq, position, reason: (err as Ds01Error).code }, 'no GPU for this launch now: it waits in the GPU queue');
+    await ctx.events.publish(
+      {
+        type: 'launch.queued', requestId: job.requestId, host: ctx.hostId, owner: job.owner, project: job.project, reply: job.reply, at: nowIso(),
+        position: position > 0 ? position : null, gpus: job.gpus, onHost, reason: (err as Ds01Error).code === ErrorCode.QuotaReached ? 'quota' : 'no-gpu',
+      },
+      `${job.requestId}.queued.${entry.seq}.${Date.now()}`,
+    );
+  } finally {
+    ctx.reservations?.delete(job.requestId);
+    // A held place that is not needed (it started, or failed for good) is taken out by the bot when it
+    // hears so (src/slack/outbox.ts); a retried attempt keeps it.
+  }
+}
+
+/**
  * `/ds01 launch <project>`: build the image if missing, allocate GPUs, create and start
  * `<project>._.<uid>`. Safe to run twice: every step first looks for what an earlier run made
  * (the image, the container carrying this request's id) and finishes it instead of redoing it.
  */
-export async function launch(ctx: WorkerContext, job: LaunchJob): Promise<void> {
+async function launchNow(ctx: WorkerContext, job: LaunchJob): Promise<void> {
   const user = ownerEntry(ctx, job.owner);
   const limits = limitsFor(ctx, user);
   const name = containerName(job.project, job.owner.uid);
@@ -46,7 +91,7 @@ export async function launch(ctx: WorkerContext, job: LaunchJob): Promise<void> 
   const running = async (gpus: GpuRef[], alreadyRunning: boolean) => {
     await ctx.refreshHost();
     await ctx.events.publish(
-      { type: 'launch.running', requestId: job.requestId, host: ctx.hostId, owner: job.owner, project: job.project, reply: job.reply, at: nowIso(), container: name, image, gpus, alreadyRunning, built },
+      { type: 'launch.running', requestId: job.requestId, host: ctx.hostId, owner: job.owner, project: job.project, reply: job.reply, at: nowIso(), container: name, image, gpus, alreadyRunning, built, fromQueue: job.waited },
       `${job.requestId}.running`,
     );
   };
@@ -78,7 +123,13 @@ export async function launch(ctx: WorkerContext, job: LaunchJob): Promise<void> 
   await progress('allocating');
   let uuids: string[] = [];
   let verified: VerifiedProject | null = null;
+  let left = false;
   await withLock(ctx.redis, RedisKey.allocationLock(ctx.hostId), async () => {
+    // It held a place in the GPU queue while this host built its image: its owner may have left since.
+    if (job.queued && !job.waited && ctx.gpuQueue && !(await ctx.gpuQueue.get(job.requestId))) {
+      left = true;
+      return;
+    }
     const current = await ctx.engine.findContainer(name);
     if (current && current.labels[Label.requestId] === job.requestId) {
       uuids = (current.labels[Label.gpuUuids] ?? '').split(',').filter(Boolean);
@@ -92,8 +143,9 @@ export async function launch(ctx: WorkerContext, job: LaunchJob): Promise<void> 
     // Verified again right before the container is made: the real path checked now is what is bound.
     verified = await verifyProjectDir(ctx.config, user, job.project);
     const dir = verified.dir;
-    const containers = await readContainers(ctx);
+    // Who holds what is read from the engine now, under the lock: labels and device requests alike.
     const slots = await ctx.gpus.slots();
+    const containers = await readContainers(ctx, slots);
     const mine = containers.filter((c) => c.user === user.user && c.holdsGpus && c.name !== name);
     const choice = allocateGpus({
       slots,
@@ -147,6 +199,10 @@ export async function launch(ctx: WorkerContext, job: LaunchJob): Promise<void> 
     await ctx.refreshHost();
   }, { busyMessage: 'The GPU allocator on this host is busy; your launch will be retried.' });
 
+  if (left) {
+    ctx.log.info({ requestId: job.requestId }, 'its owner left the GPU queue while the image was built; nothing started');
+    return;
+  }
   crashPoint('launch:after-create');
   // 4. Start (a no-op when an earlier run already did), then make sure what got mounted is the
   //    verified folder.

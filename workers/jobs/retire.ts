@@ -179,6 +179,7 @@ export async function retire(ctx: WorkerContext, job: RetireJob): Promise<void> 
       reply: null,
       gpus: Math.max(1, gpus.length),
       rebuild: false,
+      waited: false,
     });
   }
 }

@@ -8,6 +8,7 @@ export const COMMAND_LINES: Array<[string, string]> = [
   ['/ds01 status', 'Your containers and images, and what each is using.'],
   ['/ds01 gpus', 'Which GPUs are free and who holds the others.'],
   ['/ds01 limits', 'Your group\'s limits: GPUs, containers, idle and runtime.'],
+  ['/ds01 queue', 'Launches waiting for a GPU, in the order they will start.'],
   ['/ds01 keepalive <project> [hours]', 'Keep an idle container from being retired for a while.'],
   ['/ds01 help [question]', 'This list, or an answer to a question such as "why did my packages disappear?".'],
   ['/ds01 audit [user]', 'Admins: who did what to which container or image, newest first.'],

@@ -1,6 +1,9 @@
 import type { Button, HomeView, KnownBlock } from '@slack/types';
 import type { HostSnapshot } from '../../contract/hosts.js';
 import { FAQ_ACTION } from '../../faq/answer.js';
+import type { QueueEntry } from '../../queue/gpu-queue.js';
+import { placeText } from '../../queue/gpu-queue.js';
+import { QUEUE_ACTION } from './queue.js';
 
 /**
  * The App Home (pure): the user's containers and images with quick actions, how many GPUs are free
@@ -21,6 +24,8 @@ export interface HomeInput {
   hosts: HostSnapshot[];
   mostAsked: Array<{ topic: { id: string; title: string }; count: number }>;
   adminContact: string;
+  /** The GPU queue in fair order (the user's own places are shown, with [Leave queue]). */
+  queue?: QueueEntry[];
 }
 
 const MAX_ROWS = 15;
@@ -32,7 +37,7 @@ export function homeView(input: HomeInput): HomeView {
   ];
   if (input.user) {
     blocks.push(mrkdwnSection(`Hi <@${input.slackUserId}>! Here is what you have on DS01 right now. Ask me anything about DS01 in the *Messages* tab.`));
-    blocks.push({ type: 'divider' }, ...containerBlocks(input.user, input.hosts), { type: 'divider' }, ...imageBlocks(input.user, input.hosts));
+    blocks.push({ type: 'divider' }, ...containerBlocks(input.user, input.hosts), ...queueBlocks(input.user, input.queue ?? []), { type: 'divider' }, ...imageBlocks(input.user, input.hosts));
   } else {
     blocks.push(
       mrkdwnSection(
@@ -43,6 +48,19 @@ export function homeView(input: HomeInput): HomeView {
   blocks.push({ type: 'divider' }, ...gpuBlocks(input.hosts, input.adminContact), { type: 'divider' }, ...mostAskedBlocks(input.mostAsked));
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Need a person? The DS01 admins: ${input.adminContact}` }] });
   return { type: 'home', blocks };
+}
+
+function queueBlocks(user: { user: string }, queue: QueueEntry[]): KnownBlock[] {
+  const mine = queue.flatMap((e, i) => (e.owner.user === user.user ? [{ e, place: i + 1 }] : []));
+  if (mine.length === 0) return [];
+  return [
+    mrkdwnSection('*Waiting for a GPU*'),
+    ...mine.slice(0, MAX_ROWS).map(({ e, place }): KnownBlock => ({
+      type: 'section',
+      text: { type: 'mrkdwn', text: `\`${e.project}\` — ${placeText(place, e.gpus, e.host)}` },
+      accessory: { type: 'button', action_id: QUEUE_ACTION.leave, text: { type: 'plain_text', text: 'Leave queue' }, value: e.requestId },
+    })),
+  ];
 }
 
 function containerBlocks(user: { user: string }, hosts: HostSnapshot[]): KnownBlock[] {
@@ -117,8 +135,8 @@ function gpuBlocks(hosts: HostSnapshot[], adminContact: string): KnownBlock[] {
   const totalFree = hosts.reduce((s, h) => s + h.gpus.filter((g) => !g.holder).length, 0);
   const verdict =
     totalFree === 0
-      ? ":hourglass: Every GPU is taken, so a launch would be refused right now. DS01 has no waiting line to join: please try again later (GPUs free up as containers are retired). `/ds01 gpus` shows who holds them."
-      : `DS01 has no waiting line: a launch takes a free GPU straight away, and is refused when none is free. ${totalFree} free right now.`;
+      ? ':hourglass: Every GPU is taken, so a launch now joins the GPU queue and starts by itself when one frees up (you get a DM). `/ds01 queue` shows the line, `/ds01 gpus` who holds them.'
+      : `A launch takes a free GPU straight away; when none is free it waits in the GPU queue. ${totalFree} free right now.`;
   return [head, mrkdwnSection(lines.join('\n')), context(verdict)];
 }
 

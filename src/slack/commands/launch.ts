@@ -1,40 +1,92 @@
 import { personOf } from '../../config/ds01-config.js';
 import { containerName } from '../../ds01/naming.js';
+import { placeLaunch } from '../../hosts/placement.js';
+import { effectiveLimits } from '../../limits/resource-limits.js';
+import { placeText } from '../../queue/gpu-queue.js';
 import { newRequestId } from '../../queue/jobs-client.js';
+import { Ds01Error, ErrorCode } from '../../shared/errors.js';
 import { launchQueuedMessage } from '../blocks/launch.js';
+import { launchWaitingMessage } from '../blocks/queue.js';
 import type { CommandContext } from '../deps.js';
 import { RedisKey } from '../../contract/queues.js';
 
+/** How long a launch stays claimed (a double submit finds it claimed): longer while it waits for a GPU. */
+const INFLIGHT_S = 900;
+const INFLIGHT_WAITING_S = 7 * 24 * 3600;
+
 /**
- * `/ds01 launch <project>`: pick the host, claim the launch (a double submit finds it claimed),
- * open the progress message in the user's DM and queue the job. No Docker here: the worker does it.
+ * `/ds01 launch <project>`: place it (src/hosts/placement.ts), claim the launch (a double submit finds
+ * it claimed), open the progress message in the user's DM, and either queue the job on the chosen
+ * host or, when no GPU the user may have is free, put it in the GPU queue and say where it stands.
+ * No Docker here: the worker does it, and checks again under its allocation lock.
  */
 export async function launchCommand(ctx: CommandContext, args: { project: string; gpus: number; rebuild: boolean }): Promise<void> {
   const { deps, user } = ctx;
-  const host = await deps.hosts.hostFor(user.user, user.uid, args.project);
-  const running = host.containers.find((c) => c.name === containerName(args.project, user.uid) && c.state === 'running');
+  const hosts = await deps.hosts.requireOnline();
+  const limits = effectiveLimits(deps.limits, {
+    user: user.user,
+    ...(user.group ? { group: user.group } : {}),
+    ...(deps.userOverrides ? { overrides: deps.userOverrides } : {}),
+  });
+  const placement = placeLaunch(hosts, { user: user.user, uid: user.uid, project: args.project, gpus: args.gpus, limits, sharedWorkspaces: deps.config.workspaces_shared });
+  if (placement.kind === 'refuse') throw new Ds01Error(ErrorCode.BadInput, placement.message);
+
   const requestId = newRequestId();
-  const claimed = await deps.redis.set(RedisKey.launchInflight(user.uid, args.project), requestId, 'EX', 900, 'NX');
+  const waits = placement.kind === 'queue';
+  const claimed = await deps.redis.set(RedisKey.launchInflight(user.uid, args.project), requestId, 'EX', waits ? INFLIGHT_WAITING_S : INFLIGHT_S, 'NX');
   if (claimed !== 'OK') {
     await ctx.respond({
       response_type: 'ephemeral',
-      text: `A launch of \`${args.project}\` is already under way; I'm posting its progress in our DM. Nothing new was queued.`,
+      text: `A launch of \`${args.project}\` is already under way (or waiting for a GPU); I'm posting its progress in our DM. Nothing new was queued.`,
     });
     return;
   }
-  await ctx.respond({
-    response_type: 'ephemeral',
-    text: running
-      ? `\`${args.project}\` looks like it is already running on ${host.hostId}; checking and I'll confirm in our DM.`
-      : `Launch of \`${args.project}\` queued on ${host.hostId}. I'll post progress in our DM.`,
-  });
+
+  const host = placement.kind === 'queue' ? placement.via : placement.host;
+  // No room now: its turn in the GPU queue is fixed here, at arrival; the host checks the project,
+  // builds the image, and then waits with this turn (workers/jobs/launch.ts).
+  let queued: { seq: number; enqueuedAt: string } | undefined;
+  let waiting: ReturnType<typeof launchWaitingMessage> | null = null;
   let reply: { channel: string; ts: string } | null = null;
-  try {
-    const msg = await ctx.client.chat.postMessage({ channel: ctx.slackUserId, ...launchQueuedMessage(args.project, host.hostId) });
-    if (msg.channel && msg.ts) reply = { channel: msg.channel, ts: msg.ts };
-  } catch (err) {
-    // Slack hiccup: the job still runs; its events will post a fresh message instead of updating.
-    deps.log.warn({ err: (err as Error).message }, 'could not open the launch progress message');
+  if (placement.kind === 'queue') {
+    try {
+      const msg = await ctx.client.chat.postMessage({ channel: ctx.slackUserId, text: `Launch of \`${args.project}\` is joining the GPU queue…` });
+      if (msg.channel && msg.ts) reply = { channel: msg.channel, ts: msg.ts };
+    } catch (err) {
+      deps.log.warn({ err: (err as Error).message }, 'could not open the launch progress message');
+    }
+    // Its place, held (pending) while the host checks the project: no host takes it before that.
+    const entry = await deps.gpuQueue
+      .add({ requestId, owner: personOf(user), requestedBy: user.user, project: args.project, gpus: args.gpus, rebuild: args.rebuild, reply, host: placement.onHost, pending: true })
+      .catch(async (err: unknown) => {
+        await deps.redis.del(RedisKey.launchInflight(user.uid, args.project));
+        throw err;
+      });
+    queued = { seq: entry!.seq, enqueuedAt: entry!.enqueuedAt };
+    const position = (await deps.gpuQueue.list()).findIndex((e) => e.requestId === requestId) + 1 || null;
+    waiting = launchWaitingMessage({ project: args.project, requestId, position, gpus: args.gpus, onHost: placement.onHost, reason: placement.reason });
+    if (reply) await ctx.client.chat.update({ channel: reply.channel, ts: reply.ts, ...waiting }).catch(() => undefined);
+    deps.log.info({ requestId, user: user.user, project: args.project, seq: queued.seq, reason: placement.reason }, position ? `launch waits: ${placeText(position, args.gpus, placement.onHost)}` : 'launch waits');
+  }
+  const running = host.containers.find((c) => c.name === containerName(args.project, user.uid) && c.state === 'running');
+  await ctx.respond(
+    waiting
+      ? { response_type: 'ephemeral', ...waiting }
+      : {
+          response_type: 'ephemeral',
+          text: running
+            ? `\`${args.project}\` looks like it is already running on ${host.hostId}; checking and I'll confirm in our DM.`
+            : `Launch of \`${args.project}\` queued on ${host.hostId}. I'll post progress in our DM.`,
+        },
+  );
+  if (!waiting) {
+    try {
+      const msg = await ctx.client.chat.postMessage({ channel: ctx.slackUserId, ...launchQueuedMessage(args.project, host.hostId) });
+      if (msg.channel && msg.ts) reply = { channel: msg.channel, ts: msg.ts };
+    } catch (err) {
+      // Slack hiccup: the job still runs; its events will post a fresh message instead of updating.
+      deps.log.warn({ err: (err as Error).message }, 'could not open the launch progress message');
+    }
   }
   try {
     await deps.jobs.add(
@@ -48,11 +100,13 @@ export async function launchCommand(ctx: CommandContext, args: { project: string
         reply,
         gpus: args.gpus,
         rebuild: args.rebuild,
+        ...(queued ? { queued } : {}),
       },
       `launch-${user.uid}-${args.project}-${requestId}`,
     );
   } catch (err) {
     await deps.redis.del(RedisKey.launchInflight(user.uid, args.project));
+    await deps.gpuQueue.take(requestId);
     throw err;
   }
 }

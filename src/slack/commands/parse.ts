@@ -9,7 +9,7 @@ import { ProjectName } from '../../ds01/naming.js';
  * Pure: no I/O, so it is safe before the 3-second ack.
  */
 
-export const SUBCOMMANDS = ['launch', 'retire', 'image-update', 'status', 'gpus', 'limits', 'keepalive', 'help', 'audit'] as const;
+export const SUBCOMMANDS = ['launch', 'retire', 'image-update', 'status', 'gpus', 'limits', 'queue', 'keepalive', 'help', 'audit'] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 
 // Messages are whole sentences' openings: the reply adds `. Usage: ...` after them.
@@ -31,6 +31,7 @@ export type Command =
   | { sub: 'status' }
   | { sub: 'gpus' }
   | { sub: 'limits' }
+  | { sub: 'queue' }
   | { sub: 'keepalive'; project: string; hours?: number }
   | { sub: 'help'; question?: string }
   | { sub: 'audit'; user?: string };
@@ -44,6 +45,7 @@ const OPTIONS = {
   status: {},
   gpus: {},
   limits: {},
+  queue: {},
   keepalive: {},
   help: {},
   audit: {},
@@ -56,6 +58,7 @@ const USAGE: Record<Subcommand, string> = {
   status: '`/ds01 status`',
   gpus: '`/ds01 gpus`',
   limits: '`/ds01 limits`',
+  queue: '`/ds01 queue`',
   keepalive: '`/ds01 keepalive <project> [hours]`',
   help: '`/ds01 help [question]`',
   audit: '`/ds01 audit [user]` (admins)',
@@ -121,7 +124,7 @@ export function parseCommand(text: string): ParseResult {
     return fail(`${option ? `The option \`${option.slice(0, 40)}\` doesn't work here` : 'I could not read the options'}. Usage: ${USAGE[s]}`);
   }
   const { values, positionals } = parsed as { values: Record<string, string | boolean | undefined>; positionals: string[] };
-  const maxPositionals = s === 'keepalive' ? 2 : ['status', 'gpus', 'limits'].includes(s) ? 0 : 1;
+  const maxPositionals = s === 'keepalive' ? 2 : ['status', 'gpus', 'limits', 'queue'].includes(s) ? 0 : 1;
   if (positionals.length > maxPositionals) {
     return fail(`Too many words after \`${s}\`. Usage: ${USAGE[s]}`);
   }
@@ -131,6 +134,7 @@ export function parseCommand(text: string): ParseResult {
     case 'status':
     case 'gpus':
     case 'limits':
+    case 'queue':
       return { ok: true, command: { sub: s } };
     case 'launch': {
       const p = project(positionals[0], s);

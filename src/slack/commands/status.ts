@@ -1,11 +1,45 @@
+import type { UserEntry } from '../../config/ds01-config.js';
 import { isAdmin } from '../../config/ds01-config.js';
 import { RedisKey } from '../../contract/queues.js';
 import { effectiveLimits } from '../../limits/resource-limits.js';
 import { gpusMessage, limitsMessage, statusMessage } from '../blocks/status.js';
-import type { CommandContext } from '../deps.js';
+import { queueMessage } from '../blocks/queue.js';
+import type { BotDeps, CommandContext } from '../deps.js';
+import type { KnownBlock } from '@slack/types';
+
+type Message = { text: string; blocks: KnownBlock[] };
+export type InstantSub = 'status' | 'gpus' | 'limits' | 'queue';
+
+/**
+ * `/ds01 status`, `gpus`, `limits` and `queue`, answered from the bot's in-memory view of the hosts and
+ * the GPU queue (kept current by Redis pub/sub): no Redis round trip, so the answer goes in the ack.
+ * Null before the view has loaded, and for an admin's `gpus` (it adds counters read from Redis): the
+ * caller then answers after the ack.
+ */
+export function instantAnswer(deps: BotDeps, user: UserEntry, sub: InstantSub): Message | null {
+  if (sub === 'limits') return limitsMessage(user.user, limitsOf(deps, user));
+  const view = deps.hosts.view();
+  if (!view) return null;
+  switch (sub) {
+    case 'status':
+      return statusMessage(user.user, view.online, view.queue);
+    case 'gpus':
+      return isAdmin(user) ? null : gpusMessage(view.online, undefined, view.down);
+    case 'queue':
+      return queueMessage(view.queue, user.user, isAdmin(user));
+  }
+}
+
+function limitsOf(deps: BotDeps, user: UserEntry) {
+  return effectiveLimits(deps.limits, {
+    user: user.user,
+    ...(user.group ? { group: user.group } : {}),
+    ...(deps.userOverrides ? { overrides: deps.userOverrides } : {}),
+  });
+}
 
 export async function statusCommand(ctx: CommandContext): Promise<void> {
-  await ctx.respond({ response_type: 'ephemeral', ...statusMessage(ctx.user.user, await ctx.deps.hosts.online()) });
+  await ctx.respond({ response_type: 'ephemeral', ...(instantAnswer(ctx.deps, ctx.user, 'status') ?? statusMessage(ctx.user.user, await ctx.deps.hosts.online(), await ctx.deps.gpuQueue.list())) });
 }
 
 export async function gpusCommand(ctx: CommandContext): Promise<void> {
@@ -14,15 +48,14 @@ export async function gpusCommand(ctx: CommandContext): Promise<void> {
     const raw = await ctx.deps.redis.hmget(RedisKey.packageStats, 'added', 'lost');
     share = { added: Number(raw[0] ?? 0) || 0, lost: Number(raw[1] ?? 0) || 0 };
   }
-  await ctx.respond({ response_type: 'ephemeral', ...gpusMessage(await ctx.deps.hosts.online(), share) });
+  const view = ctx.deps.hosts.view();
+  await ctx.respond({ response_type: 'ephemeral', ...gpusMessage(await ctx.deps.hosts.online(), share, view?.down ?? []) });
 }
 
 export async function limitsCommand(ctx: CommandContext): Promise<void> {
-  const { user, deps } = ctx;
-  const limits = effectiveLimits(deps.limits, {
-    user: user.user,
-    ...(user.group ? { group: user.group } : {}),
-    ...(deps.userOverrides ? { overrides: deps.userOverrides } : {}),
-  });
-  await ctx.respond({ response_type: 'ephemeral', ...limitsMessage(user.user, limits) });
+  await ctx.respond({ response_type: 'ephemeral', ...limitsMessage(ctx.user.user, limitsOf(ctx.deps, ctx.user)) });
+}
+
+export async function queueCommand(ctx: CommandContext): Promise<void> {
+  await ctx.respond({ response_type: 'ephemeral', ...(instantAnswer(ctx.deps, ctx.user, 'queue') ?? queueMessage(await ctx.deps.gpuQueue.list(), ctx.user.user, isAdmin(ctx.user))) });
 }

@@ -4,6 +4,7 @@ import { registerImageActions } from './image-update.js';
 import { registerLifecycleActions } from './lifecycle.js';
 import { registerFaqActions } from './faq.js';
 import { registerHomeActions } from './home.js';
+import { registerGpuQueueActions } from './gpu-queue.js';
 import { registerPackageActions } from './packages.js';
 
 export function registerActions(app: App, deps: BotDeps): void {
@@ -11,5 +12,6 @@ export function registerActions(app: App, deps: BotDeps): void {
   registerLifecycleActions(app, deps);
   registerFaqActions(app, deps);
   registerHomeActions(app, deps);
+  registerGpuQueueActions(app, deps);
   registerPackageActions(app, deps);
 }

@@ -4,7 +4,7 @@ import { userMessageOf, isDs01Error } from '../../../shared/errors.js';
 import { helpBlocks } from '../../blocks/help.js';
 import { launchCommand } from '../../commands/launch.js';
 import { parseCommand, type Command } from '../../commands/parse.js';
-import { gpusCommand, limitsCommand, statusCommand } from '../../commands/status.js';
+import { gpusCommand, instantAnswer, limitsCommand, queueCommand, statusCommand } from '../../commands/status.js';
 import { imageUpdateCommand } from '../../commands/image-update.js';
 import { keepaliveCommand } from '../../commands/keepalive.js';
 import { retireCommand } from '../../commands/retire.js';
@@ -42,6 +42,14 @@ export function ds01Command(deps: BotDeps) {
       await ack({ response_type: 'ephemeral', text: 'What I can do', blocks: helpBlocks() });
       return;
     }
+    if (cmd.sub === 'status' || cmd.sub === 'gpus' || cmd.sub === 'limits' || cmd.sub === 'queue') {
+      // Answered from memory, in the ack itself (no Redis, no response_url post).
+      const answer = instantAnswer(deps, user, cmd.sub);
+      if (answer) {
+        await ack({ response_type: 'ephemeral', ...answer });
+        return;
+      }
+    }
     await ack();
     const ctx: CommandContext = { deps, user, slackUserId: command.user_id, channelId: command.channel_id, triggerId: command.trigger_id, respond, client };
     try {
@@ -63,6 +71,8 @@ async function run(ctx: CommandContext, cmd: Command): Promise<void> {
       return gpusCommand(ctx);
     case 'limits':
       return limitsCommand(ctx);
+    case 'queue':
+      return queueCommand(ctx);
     case 'image-update':
       return imageUpdateCommand(ctx, cmd);
     case 'retire':

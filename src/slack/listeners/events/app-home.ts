@@ -32,6 +32,7 @@ export async function publishHome(deps: BotDeps, client: WebClient, slackUserId:
     hosts,
     mostAsked: asked.map(({ topic, count }) => ({ topic: { id: topic.id, title: topic.title }, count })),
     adminContact: deps.config.admin_contact,
+    queue: deps.hosts.view()?.queue ?? [],
   });
   await client.views.publish({ user_id: slackUserId, view });
 }
