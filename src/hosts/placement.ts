@@ -54,9 +54,17 @@ export function holdingsOf(hosts: HostSnapshot[], user: string): { gpuEq: number
 export function placeLaunch(hosts: HostSnapshot[], req: PlacementRequest): Placement {
   const withContainer = hosts.find((h) => h.containers.some((c) => c.user === req.user && c.project === req.project && c.managed !== false));
   if (withContainer) return { kind: 'host', host: withContainer };
-  // Too many GPUs for one container: the worker refuses with the group's rule, so any host will do.
+  // Too many GPUs for one container: refused at once, with the group's rule (nothing is queued).
   const perContainer = req.limits.maxGpuSlotsPerContainer;
-  if (perContainer !== null && req.gpus > perContainer) return { kind: 'host', host: leastAllocated(hosts)! };
+  if (perContainer !== null && req.gpus > perContainer) {
+    return {
+      kind: 'refuse',
+      message:
+        perContainer === 0
+          ? `Your group (${req.limits.group}) doesn't include GPUs, so nothing was queued. If you need one, ask the DS01 admins.`
+          : `You asked for ${req.gpus} GPUs, but your group (${req.limits.group}) allows at most ${perContainer} per container, so nothing was queued. Ask for ${perContainer === 1 ? '1' : `${perContainer} or fewer`} and try again.`,
+    };
+  }
 
   const pinned = req.sharedWorkspaces ? null : (hosts.find((h) => h.images.some((i) => i.uid === req.uid && i.project === req.project))?.hostId ?? null);
   const pool = pinned ? hosts.filter((h) => h.hostId === pinned) : hosts;

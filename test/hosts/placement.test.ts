@@ -22,6 +22,12 @@ describe('placement across hosts', () => {
     const p = placeLaunch([a, b], req());
     expect(p.kind === 'host' && p.host.hostId).toBe('gpuB');
   });
+  it('more GPUs than the group allows per container is refused at once with the rule, nothing queued', () => {
+    const a = host('gpuA', [gpu('0', null), gpu('1', null), gpu('2', null)]);
+    const p = placeLaunch([a], req({ gpus: 3 }));
+    expect(p.kind).toBe('refuse');
+    expect(p.kind === 'refuse' && p.message).toMatch(/asked for 3 GPUs, but your group \(student\) allows at most 2 per container, so nothing was queued/);
+  });
   it('a host without enough free slots is passed over', () => {
     const a = host('gpuA', [gpu('0', null)]);
     const b = host('gpuB', [gpu('0', 'bob'), gpu('1', null), gpu('2', null)]);
