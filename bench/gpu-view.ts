@@ -42,8 +42,25 @@ async function load(url: string, secret: string, text: string, concurrency: numb
 function snapshot(i: number): HostSnapshot {
   const hostId = `gpu${String(i).padStart(2, '0')}`;
   const users = ['alice', 'bob', 'carol', 'dave', 'erin'];
-  const gpus = Array.from({ length: 8 }, (_, g) => ({ slot: String(g), uuid: `GPU-${hostId}-${g}`, name: 'A100', gpuEq: 1, holder: g < 6 ? { container: `p${g}._.100${g % 5}`, user: users[g % 5]!, project: `p${g}`, since: new Date().toISOString(), managed: true } : null }));
-  const containers = Array.from({ length: 100 }, (_, c) => ({ name: `p${c}._.100${c % 5}`, user: users[c % 5]!, project: `p${c}`, state: c % 3 ? 'running' : 'exited', image: `ds01-100${c % 5}/p${c}:latest`, gpuUuids: c < 6 ? [`GPU-${hostId}-${c}`] : [], createdAt: new Date().toISOString(), protected: false, managed: true, onlyHere: [] }));
+  const gpus = Array.from({ length: 8 }, (_, g) => ({
+    slot: String(g),
+    uuid: `GPU-${hostId}-${g}`,
+    name: 'A100',
+    gpuEq: 1,
+    holder: g < 6 ? { container: `p${g}._.100${g % 5}`, user: users[g % 5]!, project: `p${g}`, since: new Date().toISOString(), managed: true } : null,
+  }));
+  const containers = Array.from({ length: 100 }, (_, c) => ({
+    name: `p${c}._.100${c % 5}`,
+    user: users[c % 5]!,
+    project: `p${c}`,
+    state: c % 3 ? 'running' : 'exited',
+    image: `ds01-100${c % 5}/p${c}:latest`,
+    gpuUuids: c < 6 ? [`GPU-${hostId}-${c}`] : [],
+    createdAt: new Date().toISOString(),
+    protected: false,
+    managed: true,
+    onlyHere: [],
+  }));
   return { hostId, updatedAt: new Date().toISOString(), gpuMode: 'nvidia', gpus, containers, images: [] };
 }
 
@@ -51,13 +68,23 @@ async function main(): Promise<void> {
   const world = new World();
   const h = await new Harness(world).start([]);
   const port = await freePort();
-  const bare = startProcess('bare-bolt', 'bench/bare-bolt.ts', { SLACK_SIGNING_SECRET: h.signingSecret, PORT: String(port), SLACK_API_URL: h.slack.apiUrl, SLACK_BOT_TOKEN: 'xoxb-test-token' });
+  const bare = startProcess('bare-bolt', 'bench/bare-bolt.ts', {
+    SLACK_SIGNING_SECRET: h.signingSecret,
+    PORT: String(port),
+    SLACK_API_URL: h.slack.apiUrl,
+    SLACK_BOT_TOKEN: 'xoxb-test-token',
+  });
   await bare.waitForLine(/bare bolt ready/);
   const r = new Redis(redisUrl());
   try {
     for (let i = 0; i < 10; i++) {
       const snap = snapshot(i);
-      await r.multi().set(RedisKey.host(snap.hostId), JSON.stringify(snap), 'EX', 3600).sadd(RedisKey.hostsIndex, snap.hostId).publish(RedisKey.hostsChanged, JSON.stringify({ ttlS: 3600, snapshot: snap })).exec();
+      await r
+        .multi()
+        .set(RedisKey.host(snap.hostId), JSON.stringify(snap), 'EX', 3600)
+        .sadd(RedisKey.hostsIndex, snap.hostId)
+        .publish(RedisKey.hostsChanged, JSON.stringify({ ttlS: 3600, snapshot: snap }))
+        .exec();
     }
     // The view has all ten hosts once `gpus` says so.
     for (;;) {
@@ -68,7 +95,13 @@ async function main(): Promise<void> {
     // Warm both up.
     await load(bareUrl, h.signingSecret, 'status', 20);
     await load(h.eventsUrl, h.signingSecret, 'status', 20);
-    const out: Record<string, unknown> = { when: new Date().toISOString(), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version }, requests: REQUESTS, hosts: 10, containersPerHost: 100 };
+    const out: Record<string, unknown> = {
+      when: new Date().toISOString(),
+      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
+      requests: REQUESTS,
+      hosts: 10,
+      containersPerHost: 100,
+    };
     for (const c of [20, 100]) {
       out[`c${c}`] = {
         bare_bolt_ms: await load(bareUrl, h.signingSecret, 'status', c),

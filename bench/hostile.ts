@@ -52,8 +52,7 @@ function time(parser: string, input: string, text: string, fn: (t: string) => un
   return { parser, input, chars: text.length, ms: Math.round((performance.now() - t0) * 10) / 10, outcome };
 }
 
-const edit = (dockerfile: string, requirementsTxt: string | null = null) =>
-  planImageEdit({ dockerfile, requirementsTxt, python: ['rich'], system: ['ffmpeg'] });
+const edit = (dockerfile: string, requirementsTxt: string | null = null) => planImageEdit({ dockerfile, requirementsTxt, python: ['rich'], system: ['ffmpeg'] });
 const REQ_DOCKERFILE = 'FROM python:3.11-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n';
 
 function buildLog(text: string): BuildLog {
@@ -84,7 +83,8 @@ export async function benchHostile(): Promise<HostileCase[]> {
   cases.push(time('parseCommand', 'benign', `launch demo ${fill('--gpus 1 ', N)}`, parseCommand));
   cases.push(time('parseCommand', 'help + spaces', `help${spaces(N)}x`, parseCommand));
   cases.push(time('ProjectName', 'dashes', `a${'-'.repeat(N)}`, (t) => ProjectName.safeParse(t)));
-  const config = (value: string) => `workspaces: /home/{user}/workspace\nlimits_file: ./limits.yaml\nadmin_contact: "${value}"\nusers:\n  - { slack_id: U0ALICE, user: alice, uid: 1001 }\n`;
+  const config = (value: string) =>
+    `workspaces: /home/{user}/workspace\nlimits_file: ./limits.yaml\nadmin_contact: "${value}"\nusers:\n  - { slack_id: U0ALICE, user: alice, uid: 1001 }\n`;
   cases.push(time('parseDs01Config', 'benign', config(fill('#ds01-help ', N)), (t) => parseDs01Config(t, '/tmp')));
   cases.push(time('parseDs01Config', 'value of spaces', config(`a${spaces(N)}x`), (t) => parseDs01Config(t, '/tmp')));
   cases.push(time('parseDs01Config', 'unclosed quotes', `a: ${fill('"\'', N)}`, (t) => parseDs01Config(t, '/tmp')));
@@ -103,5 +103,6 @@ async function timeStream(parser: string, input: string, text: string): Promise<
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  for (const c of await benchHostile()) console.log(`${c.parser.padEnd(34)} ${c.input.padEnd(26)} ${String(c.chars).padStart(7)} chars ${String(c.ms).padStart(9)} ms  ${c.outcome}`);
+  for (const c of await benchHostile())
+    console.log(`${c.parser.padEnd(34)} ${c.input.padEnd(26)} ${String(c.chars).padStart(7)} chars ${String(c.ms).padStart(9)} ms  ${c.outcome}`);
 }

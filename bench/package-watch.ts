@@ -69,10 +69,27 @@ async function main(): Promise<void> {
         });
       perSize[`containers_${n}`] = {
         passes: logs.length,
-        pass_ms_p50: pct(logs.map((l) => l.ms), 50),
-        packages_part_ms_p50: pct(logs.map((l) => l.packagesMs), 50),
-        packages_part_ms_max: pct(logs.map((l) => l.packagesMs), 100),
-        packages_part_per_container_ms_p50: Math.round((pct(logs.map((l) => l.packagesMs), 50) / n) * 10) / 10,
+        pass_ms_p50: pct(
+          logs.map((l) => l.ms),
+          50,
+        ),
+        packages_part_ms_p50: pct(
+          logs.map((l) => l.packagesMs),
+          50,
+        ),
+        packages_part_ms_max: pct(
+          logs.map((l) => l.packagesMs),
+          100,
+        ),
+        packages_part_per_container_ms_p50:
+          Math.round(
+            (pct(
+              logs.map((l) => l.packagesMs),
+              50,
+            ) /
+              n) *
+              10,
+          ) / 10,
       };
     }
     results.lifecycle_with_package_watch = perSize;

@@ -15,7 +15,7 @@ import { freePort, startProcess, type Proc } from '../test/support/processes.js'
 import { baseImage, docker, redis, redisUrl, World, type TestUser } from '../test/support/services.js';
 import { benchFaq } from './faq.js';
 import { benchHostile } from './hostile.js';
-import { markdownTable, percentile, round1, round2, summary, textTable, type Row, } from './stats.js';
+import { markdownTable, percentile, round1, round2, summary, textTable, type Row } from './stats.js';
 
 /**
  * `npm run bench`: every figure next to its floor, measured in the same run and interleaved (our
@@ -32,12 +32,26 @@ const argv = new Set(process.argv.slice(2));
 const QUICK = argv.has('--quick');
 const WRITE = argv.has('--write');
 const PROFILE = argv.has('--profile');
-const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const ONLY = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
 const want = (figure: 'ack' | 'scale' | 'launch' | 'burst' | 'hostile' | 'faq'): boolean => !ONLY || ONLY.includes(figure);
 
 const P = QUICK
   ? { ack: [{ c: 20, rounds: 2 }], statusSamples: 10, launchRounds: 2, burstUsers: 20, burstWindowMs: 2000, faq: { rounds: 1, builds: 1 }, hostileParsers: false }
-  : { ack: [{ c: 20, rounds: 20 }, { c: 100, rounds: 6 }], statusSamples: 200, launchRounds: 10, burstUsers: 200, burstWindowMs: 10_000, faq: { rounds: 20, builds: 10 }, hostileParsers: true };
+  : {
+      ack: [
+        { c: 20, rounds: 20 },
+        { c: 100, rounds: 6 },
+      ],
+      statusSamples: 200,
+      launchRounds: 10,
+      burstUsers: 200,
+      burstWindowMs: 10_000,
+      faq: { rounds: 20, builds: 10 },
+      hostileParsers: true,
+    };
 const SIM_HOSTS = 10;
 const SIM_CONTAINERS = 100;
 const USERS = 250;
@@ -48,7 +62,12 @@ const RESULTS_DIR = new URL('./results/', import.meta.url);
 const wall = (): number => performance.timeOrigin + performance.now();
 const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
-const users: TestUser[] = Array.from({ length: USERS }, (_, i) => ({ slack_id: `U0B${String(i).padStart(4, '0')}`, user: `u${String(i).padStart(3, '0')}`, uid: 20000 + i, group: 'student' }));
+const users: TestUser[] = Array.from({ length: USERS }, (_, i) => ({
+  slack_id: `U0B${String(i).padStart(4, '0')}`,
+  user: `u${String(i).padStart(3, '0')}`,
+  uid: 20000 + i,
+  group: 'student',
+}));
 
 interface Target {
   name: 'ours' | 'floor';
@@ -75,7 +94,12 @@ async function main(): Promise<void> {
   const d = docker();
   try {
     const floorPort = await freePort();
-    const floor = startProcess('bolt-floor', 'bench/floor/bolt-ack.ts', { PORT: String(floorPort), SLACK_SIGNING_SECRET: h.signingSecret, SLACK_API_URL: h.slack.apiUrl }, nodeArgs);
+    const floor = startProcess(
+      'bolt-floor',
+      'bench/floor/bolt-ack.ts',
+      { PORT: String(floorPort), SLACK_SIGNING_SECRET: h.signingSecret, SLACK_API_URL: h.slack.apiUrl },
+      nodeArgs,
+    );
     procs.push(floor);
     await floor.waitForLine(/bench floor ready/);
     const ours: Target = { name: 'ours', url: h.eventsUrl };
@@ -115,7 +139,10 @@ async function main(): Promise<void> {
         for (const sub of ['status', 'gpus', 'launch', 'help'] as const) {
           const samples: Record<'ours' | 'floor', number[]> = { ours: [], floor: [] };
           // The same figure on each half of the rounds: how far noise alone moves the ratio.
-          const halves: Array<Record<'ours' | 'floor', number[]>> = [{ ours: [], floor: [] }, { ours: [], floor: [] }];
+          const halves: Array<Record<'ours' | 'floor', number[]>> = [
+            { ours: [], floor: [] },
+            { ours: [], floor: [] },
+          ];
           // Paired: each round's p99 over the p99 of the floor's round next to it, so slow drift in the machine's load cancels.
           const paired: number[] = [];
           // Round -1 warms both up (JIT, connections) and is not counted.
@@ -126,9 +153,15 @@ async function main(): Promise<void> {
               const from = h.slack.calls.length;
               const batch = users.slice(0, c);
               const text = (u: number) => (sub === 'launch' ? `launch ack${c}r${round + 1}u${u}` : sub);
-              const sent = await sendAll(t, batch.map((user, i) => ({ user, text: text(i) })));
+              const sent = await sendAll(
+                t,
+                batch.map((user, i) => ({ user, text: text(i) })),
+              );
               if (round >= 0) {
-                roundP99[t.name] = percentile(sent.map((s) => s.ms), 99);
+                roundP99[t.name] = percentile(
+                  sent.map((s) => s.ms),
+                  99,
+                );
                 samples[t.name].push(...sent.map((s) => s.ms));
                 halves[round < rounds / 2 ? 0 : 1]![t.name].push(...sent.map((s) => s.ms));
               }
@@ -145,8 +178,22 @@ async function main(): Promise<void> {
           const f = summary(samples.floor);
           const halfRatios = halves.map((x) => round2(percentile(x.ours, 99) / percentile(x.floor, 99)));
           const pairedMedian = round2(percentile(paired, 50));
-          ack[`${sub}_c${c}`] = { ours: o, floor: f, p50_ratio: round2(o.p50 / f.p50), p99_ratio: round2(o.p99 / f.p99), p99_ratio_by_half: halfRatios, p99_ratio_paired_rounds_median: pairedMedian };
-          rows.push({ figure: `ack /ds01 ${sub}${sub === 'help' ? ' (no work after the ack)' : ''}, concurrency ${c}`, ours: `p50 ${o.p50} / p99 ${o.p99} ms`, floor: `p50 ${f.p50} / p99 ${f.p99} ms`, versus: `${round2(o.p99 / f.p99)}× at p99 (halves ${halfRatios.join(', ')}; paired rounds ${pairedMedian}×)`, goal: '≤ 1.2× at p99', met: o.p99 / f.p99 <= 1.2 });
+          ack[`${sub}_c${c}`] = {
+            ours: o,
+            floor: f,
+            p50_ratio: round2(o.p50 / f.p50),
+            p99_ratio: round2(o.p99 / f.p99),
+            p99_ratio_by_half: halfRatios,
+            p99_ratio_paired_rounds_median: pairedMedian,
+          };
+          rows.push({
+            figure: `ack /ds01 ${sub}${sub === 'help' ? ' (no work after the ack)' : ''}, concurrency ${c}`,
+            ours: `p50 ${o.p50} / p99 ${o.p99} ms`,
+            floor: `p50 ${f.p50} / p99 ${f.p99} ms`,
+            versus: `${round2(o.p99 / f.p99)}× at p99 (halves ${halfRatios.join(', ')}; paired rounds ${pairedMedian}×)`,
+            goal: '≤ 1.2× at p99',
+            met: o.p99 / f.p99 <= 1.2,
+          });
         }
       }
       results.ack = ack;
@@ -183,7 +230,14 @@ async function main(): Promise<void> {
       results.status_at_scale = { hosts: SIM_HOSTS, containers_per_host: SIM_CONTAINERS, ...Object.fromEntries(Object.entries(scale).map(([k, v]) => [`${k}_ms`, summary(v)])) };
       for (const kind of ['status', 'gpus'] as const) {
         const reply = summary(scale[`${kind}_reply`]!);
-        rows.push({ figure: `/ds01 ${kind} at ${SIM_HOSTS}×${SIM_CONTAINERS}: request → reply`, ours: `p50 ${reply.p50} / p99 ${reply.p99} ms`, floor: `bare ack p50 ${floorAck.p50} / p99 ${floorAck.p99} ms`, versus: `+${round1(reply.p99 - floorAck.p99)} ms at p99`, goal: 'p99 < 50 ms', met: reply.p99 < 50 });
+        rows.push({
+          figure: `/ds01 ${kind} at ${SIM_HOSTS}×${SIM_CONTAINERS}: request → reply`,
+          ours: `p50 ${reply.p50} / p99 ${reply.p99} ms`,
+          floor: `bare ack p50 ${floorAck.p50} / p99 ${floorAck.p99} ms`,
+          versus: `+${round1(reply.p99 - floorAck.p99)} ms at p99`,
+          goal: 'p99 < 50 ms',
+          met: reply.p99 < 50,
+        });
       }
       for (let i = 0; i < SIM_HOSTS; i++) await removeSnapshot(r, `sim${String(i).padStart(2, '0')}`);
     }
@@ -225,7 +279,11 @@ async function main(): Promise<void> {
               await send(ours, u, 'launch lat');
               const name = containerName('lat', u.uid);
               launchMs.ours.push((await starts.wait(name)) - t0);
-              const dm = await h.slack.waitFor((c) => h.slack.calls.indexOf(c) >= from && isDm(c.args.channel, u) && /is running|did not go through/.test(messageText(c.args)), 60_000, `${u.user}'s launch outcome`);
+              const dm = await h.slack.waitFor(
+                (c) => h.slack.calls.indexOf(c) >= from && isDm(c.args.channel, u) && /is running|did not go through/.test(messageText(c.args)),
+                60_000,
+                `${u.user}'s launch outcome`,
+              );
               if (!/is running/.test(messageText(dm.args))) throw new Error(`launch failed: ${messageText(dm.args)}`);
               launchMs.ours_dm.push(dm.at - t0);
               const line = await firstLine([...h.workers.values()], new RegExp(`"jobId":"launch-${u.uid}-lat-[^"]*".*"job started"|"job started".*"jobId":"launch-${u.uid}-lat-`));
@@ -251,10 +309,24 @@ async function main(): Promise<void> {
         }
         const pk = { ours: summary(pickup.ours), floor: summary(pickup.floor) };
         results.queue_pickup_ms = { ...pk, p50_ratio: round2(pk.ours.p50 / pk.floor.p50) };
-        rows.push({ figure: 'queue pickup: enqueued → processor entered', ours: `p50 ${pk.ours.p50} / max ${pk.ours.max} ms`, floor: `p50 ${pk.floor.p50} / max ${pk.floor.max} ms`, versus: `${round2(pk.ours.p50 / pk.floor.p50)}× at p50`, goal: '≤ 1.2×', met: pk.ours.p50 / pk.floor.p50 <= 1.2 });
+        rows.push({
+          figure: 'queue pickup: enqueued → processor entered',
+          ours: `p50 ${pk.ours.p50} / max ${pk.ours.max} ms`,
+          floor: `p50 ${pk.floor.p50} / max ${pk.floor.max} ms`,
+          versus: `${round2(pk.ours.p50 / pk.floor.p50)}× at p50`,
+          goal: '≤ 1.2×',
+          met: pk.ours.p50 / pk.floor.p50 <= 1.2,
+        });
         const ln = { ours: summary(launchMs.ours), floor: summary(launchMs.floor), ours_to_running_dm: summary(launchMs.ours_dm) };
         results.launch_ms = { ...ln, p50_gap_ms: round1(ln.ours.p50 - ln.floor.p50) };
-        rows.push({ figure: 'launch: signed request → container started', ours: `p50 ${ln.ours.p50} / max ${ln.ours.max} ms`, floor: `create+start p50 ${ln.floor.p50} / max ${ln.floor.max} ms`, versus: `+${round1(ln.ours.p50 - ln.floor.p50)} ms at p50`, goal: '≤ +150 ms', met: ln.ours.p50 - ln.floor.p50 <= 150 });
+        rows.push({
+          figure: 'launch: signed request → container started',
+          ours: `p50 ${ln.ours.p50} / max ${ln.ours.max} ms`,
+          floor: `create+start p50 ${ln.floor.p50} / max ${ln.floor.max} ms`,
+          versus: `+${round1(ln.ours.p50 - ln.floor.p50)} ms at p50`,
+          goal: '≤ +150 ms',
+          met: ln.ours.p50 - ln.floor.p50 <= 150,
+        });
       }
 
       // ---- 5. Burst: N users launch within the window, two hosts of 8 simulated GPUs ------------
@@ -272,7 +344,8 @@ async function main(): Promise<void> {
         const outcomes = await waitForAudit(r, auditFrom, (e) => e.what === 'launch' && e.target?.startsWith('burst._.') === true, P.burstUsers, 300_000);
         const makespan = Math.max(...outcomes.map((o) => o.ms)) - burstT0;
         const byResult: Record<string, number> = {};
-        for (const o of outcomes) byResult[o.entry.code ? `${o.entry.result}:${o.entry.code}` : o.entry.result] = (byResult[o.entry.code ? `${o.entry.result}:${o.entry.code}` : o.entry.result] ?? 0) + 1;
+        for (const o of outcomes)
+          byResult[o.entry.code ? `${o.entry.result}:${o.entry.code}` : o.entry.result] = (byResult[o.entry.code ? `${o.entry.result}:${o.entry.code}` : o.entry.result] ?? 0) + 1;
         const byHost: Record<string, number> = {};
         for (const o of outcomes) if (o.entry.result === 'done') byHost[o.entry.host ?? '?'] = (byHost[o.entry.host ?? '?'] ?? 0) + 1;
         const held = await gpuHolders(d);
@@ -296,9 +369,32 @@ async function main(): Promise<void> {
           fairness: 'not applicable until the GPU queue lands: main refuses a launch when no GPU is free instead of queueing it',
           peak_rss_mib_at_end: { bot: rssBot, worker_gpu1: rssWorker },
         };
-        rows.push({ figure: `burst: ${P.burstUsers} launches in ${P.burstWindowMs / 1000} s, ack`, ours: `p50 ${ackS.p50} / max ${ackS.max} ms`, floor: '–', versus: '–', goal: 'every ack < 3 s', met: acks.every((a) => a < 3000) });
-        rows.push({ figure: 'burst: a GPU in two containers', ours: `${held.doubles.length} (of ${held.gpus} held)`, floor: '–', versus: '–', goal: 'none', met: held.doubles.length === 0 && snapshotsDouble.length === 0 });
-        rows.push({ figure: 'burst: makespan (first request → last outcome)', ours: `${round1(makespan / 1000)} s; ${Object.entries(byResult).map(([k, v]) => `${v} ${k}`).join(', ')}`, floor: '–', versus: '–', goal: 'reported; fairness n/a until the queue lands', met: null });
+        rows.push({
+          figure: `burst: ${P.burstUsers} launches in ${P.burstWindowMs / 1000} s, ack`,
+          ours: `p50 ${ackS.p50} / max ${ackS.max} ms`,
+          floor: '–',
+          versus: '–',
+          goal: 'every ack < 3 s',
+          met: acks.every((a) => a < 3000),
+        });
+        rows.push({
+          figure: 'burst: a GPU in two containers',
+          ours: `${held.doubles.length} (of ${held.gpus} held)`,
+          floor: '–',
+          versus: '–',
+          goal: 'none',
+          met: held.doubles.length === 0 && snapshotsDouble.length === 0,
+        });
+        rows.push({
+          figure: 'burst: makespan (first request → last outcome)',
+          ours: `${round1(makespan / 1000)} s; ${Object.entries(byResult)
+            .map(([k, v]) => `${v} ${k}`)
+            .join(', ')}`,
+          floor: '–',
+          versus: '–',
+          goal: 'reported; fairness n/a until the queue lands',
+          met: null,
+        });
         rows.push({ figure: 'peak RSS at the end of the burst', ours: `bot ${rssBot} MiB, worker ${rssWorker} MiB`, floor: '–', versus: '–', goal: 'reported', met: null });
         for (const c of await d.listContainers({ all: true, filters: { label: ['ds01.managed=true'] } })) await d.getContainer(c.Id).remove({ force: true });
       }
@@ -317,17 +413,36 @@ async function main(): Promise<void> {
           await Promise.all(projects.map((p) => send(ours, hostileUser, `launch ${p}`)));
           const outcomes = await Promise.all(
             projects.map(async (p) => {
-              const dm = await h.slack.waitFor((c) => h.slack.calls.indexOf(c) >= from && isDm(c.args.channel, hostileUser) && messageText(c.args).includes(`\`${p}\``) && /is running|did not go through/.test(messageText(c.args)), 120_000, `the ${p} launch's outcome`);
+              const dm = await h.slack.waitFor(
+                (c) =>
+                  h.slack.calls.indexOf(c) >= from &&
+                  isDm(c.args.channel, hostileUser) &&
+                  messageText(c.args).includes(`\`${p}\``) &&
+                  /is running|did not go through/.test(messageText(c.args)),
+                120_000,
+                `the ${p} launch's outcome`,
+              );
               return [p, messageText(dm.args).replace(/\s+/g, ' ').slice(0, 240)] as const;
             }),
           );
           const loop = await Promise.all(metricsPorts.map((p) => scrape(p)));
-          return { outcomes: Object.fromEntries(outcomes), delay: { max: Math.max(...loop.map((l) => l.max)), p99: Math.max(...loop.map((l) => l.p99)) }, per_worker: { gpu1: loop[0], gpu2: loop[1] } };
+          return {
+            outcomes: Object.fromEntries(outcomes),
+            delay: { max: Math.max(...loop.map((l) => l.max)), p99: Math.max(...loop.map((l) => l.p99)) },
+            per_worker: { gpu1: loop[0], gpu2: loop[1] },
+          };
         };
         const benign = await phase(['benign']);
         const hostile = await phase(['ws', 'fifo']);
         results.hostile_build = { note: 'prom-client monitorEventLoopDelay, 10 ms resolution: an idle loop reads about 10 ms', benign_build: benign, hostile_builds: hostile };
-        rows.push({ figure: 'worker event-loop delay: hostile builds (whitespace runs, FIFO .dockerignore)', ours: `max ${hostile.delay.max} / p99 ${hostile.delay.p99} ms`, floor: `benign build max ${benign.delay.max} / p99 ${benign.delay.p99} ms`, versus: `+${round1(hostile.delay.max - benign.delay.max)} ms at max`, goal: 'reported (10 ms resolution)', met: null });
+        rows.push({
+          figure: 'worker event-loop delay: hostile builds (whitespace runs, FIFO .dockerignore)',
+          ours: `max ${hostile.delay.max} / p99 ${hostile.delay.p99} ms`,
+          floor: `benign build max ${benign.delay.max} / p99 ${benign.delay.p99} ms`,
+          versus: `+${round1(hostile.delay.max - benign.delay.max)} ms at max`,
+          goal: 'reported (10 ms resolution)',
+          met: null,
+        });
       }
 
       await floorQueue.close();
@@ -340,7 +455,14 @@ async function main(): Promise<void> {
       const faq = await benchFaq(P.faq);
       results.faq = faq;
       rows.push({ figure: `FAQ answer (${faq.questions} questions)`, ours: `p50 ${faq.p50_ms} / p99 ${faq.p99_ms} ms`, floor: '–', versus: '–', goal: 'reported', met: null });
-      rows.push({ figure: 'FAQ held-out accuracy', ours: `${faq.heldout.correct_pct} % correct, ${faq.heldout.confidently_wrong_pct} % confidently wrong, ${faq.heldout.off_topic_declined_pct} % off-topic declined`, floor: '–', versus: '–', goal: 'reported', met: null });
+      rows.push({
+        figure: 'FAQ held-out accuracy',
+        ours: `${faq.heldout.correct_pct} % correct, ${faq.heldout.confidently_wrong_pct} % confidently wrong, ${faq.heldout.off_topic_declined_pct} % off-topic declined`,
+        floor: '–',
+        versus: '–',
+        goal: 'reported',
+        met: null,
+      });
       if (P.hostileParsers) {
         log('parsers on hostile input');
         results.hostile_parsers = await benchHostile();
@@ -415,7 +537,6 @@ class LoadThread {
 /** A message to the user's DM: posted to their user id, or updated in the DM channel the simulator opened. */
 const isDm = (channel: unknown, u: TestUser): boolean => channel === u.slack_id || channel === `D${u.slack_id.slice(1)}`;
 
-
 function gitCommit(): string {
   try {
     return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
@@ -426,16 +547,33 @@ function gitCommit(): string {
 
 /** A host snapshot in the contract's shape: `gpus` simulated GPUs, all held, and `containers` containers of the bench's users. */
 function snapshot(hostId: string, gpus: number, containers: number): HostSnapshot {
-  const gpu = Array.from({ length: gpus }, (_, i) => ({ slot: String(i), uuid: `GPU-${hostId}-${i}`, name: 'Simulated A100', gpuEq: 1, holder: null as { container: string; user: string } | null }));
+  const gpu = Array.from({ length: gpus }, (_, i) => ({
+    slot: String(i),
+    uuid: `GPU-${hostId}-${i}`,
+    name: 'Simulated A100',
+    gpuEq: 1,
+    holder: null as { container: string; user: string } | null,
+  }));
   const list = Array.from({ length: containers }, (_, i) => {
     const u = users[i % USERS]!;
     const project = `p${i}`;
     const name = containerName(project, u.uid);
     const g = gpu[i];
     if (g) g.holder = { container: name, user: u.user };
-    return { name, user: u.user, project, state: i % 3 === 2 ? 'exited' : 'running', image: imageName(u.uid, project), gpuUuids: g ? [g.uuid] : [], createdAt: new Date(Date.now() - i * 60_000).toISOString(), protected: false };
+    return {
+      name,
+      user: u.user,
+      project,
+      state: i % 3 === 2 ? 'exited' : 'running',
+      image: imageName(u.uid, project),
+      gpuUuids: g ? [g.uuid] : [],
+      createdAt: new Date(Date.now() - i * 60_000).toISOString(),
+      protected: false,
+    };
   });
-  const images = list.slice(0, 20).map((c, i) => ({ user: c.user, uid: users[i % USERS]!.uid, project: c.project, image: c.image, createdAt: c.createdAt!, packages: { python: ['numpy'], system: [] } }));
+  const images = list
+    .slice(0, 20)
+    .map((c, i) => ({ user: c.user, uid: users[i % USERS]!.uid, project: c.project, image: c.image, createdAt: c.createdAt!, packages: { python: ['numpy'], system: [] } }));
   return HostSnapshot.parse({ hostId, updatedAt: new Date().toISOString(), gpuMode: 'fake', gpus: gpu, containers: list, images });
 }
 
@@ -511,7 +649,13 @@ async function containerStarts(): Promise<{ wait: (name: string, timeoutMs?: num
 }
 
 /** Audit entries (with their stream time) after `from` matching `pred`, once there are `n` of them. */
-async function waitForAudit(r: ReturnType<typeof redis>, from: string, pred: (e: AuditEntry) => boolean, n: number, timeoutMs: number): Promise<Array<{ entry: AuditEntry; ms: number }>> {
+async function waitForAudit(
+  r: ReturnType<typeof redis>,
+  from: string,
+  pred: (e: AuditEntry) => boolean,
+  n: number,
+  timeoutMs: number,
+): Promise<Array<{ entry: AuditEntry; ms: number }>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const raw = (await r.xrange(AUDIT_STREAM, from, '+')) as Array<[string, string[]]>;
@@ -548,7 +692,10 @@ async function snapshotDoubleHolders(r: ReturnType<typeof redis>, hosts: string[
 function peakRss(p: Proc): number {
   const pgid = p.child.pid!;
   let best = 0;
-  for (const pid of execFileSync('ps', ['-o', 'pid=', '--sid', String(pgid)], { encoding: 'utf8' }).split('\n').map((s) => s.trim()).filter(Boolean)) {
+  for (const pid of execFileSync('ps', ['-o', 'pid=', '--sid', String(pgid)], { encoding: 'utf8' })
+    .split('\n')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     try {
       const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
       if (m) best = Math.max(best, Number(m[1]));
@@ -574,7 +721,16 @@ function hostileProjects(world: World, u: TestUser): void {
   const ws = world.addProject(u, 'ws');
   const run = (n: number) => ' \t'.repeat(n / 2);
   // Under the 256 kB the Dockerfile reader accepts, so it is parsed (and built) rather than refused by size.
-  const dockerfile = [`FROM ${baseImage()}`, run(60_000), `RUN echo ${run(40_000)} hello`, '# Custom additional packages', `RUN pip install ${run(40_000)}numpy==1.26.4`, `${run(60_000)}\\`, 'CMD ["/bin/sh"]', ''].join('\n');
+  const dockerfile = [
+    `FROM ${baseImage()}`,
+    run(60_000),
+    `RUN echo ${run(40_000)} hello`,
+    '# Custom additional packages',
+    `RUN pip install ${run(40_000)}numpy==1.26.4`,
+    `${run(60_000)}\\`,
+    'CMD ["/bin/sh"]',
+    '',
+  ].join('\n');
   writeFileSync(path.join(ws, 'Dockerfile'), dockerfile);
   // Just under its 64 KB cap.
   writeFileSync(path.join(ws, '.dockerignore'), `${run(40_000)}\n**/${run(20_000)}x\n`);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite: starts Redis and a private Docker engine when absent, then lints (Biome:
+# The whole test suite: starts Redis and a private Docker engine when absent, then checks lint and format (Biome:
 # the import direction and a few correctness rules), typechecks
 # and runs every test, then the benchmark in quick mode. `npm test` runs this; `.ci/run` runs `npm test`.
 set -euo pipefail
@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 source scripts/services.sh
 ensure_services
 trap services_hint EXIT
-npx biome lint
+npx biome check
 npx tsc --noEmit
 npx vitest run "$@"
 if [ "$#" -eq 0 ]; then

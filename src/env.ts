@@ -48,14 +48,18 @@ export function slackMode(env: BotEnv): SlackMode {
   if (env.DS01_LOCAL_CONSOLE === '1') {
     if (anySlack) {
       const set = ['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'SLACK_SIGNING_SECRET'].filter((k) => env[k as keyof BotEnv]);
-      throw new Error(`DS01_LOCAL_CONSOLE=1 asks for the local console, but ${set.join(' and ')} ${set.length > 1 ? 'are' : 'is'} set too: unset DS01_LOCAL_CONSOLE to connect to Slack, or unset the Slack variables to use the console`);
+      throw new Error(
+        `DS01_LOCAL_CONSOLE=1 asks for the local console, but ${set.join(' and ')} ${set.length > 1 ? 'are' : 'is'} set too: unset DS01_LOCAL_CONSOLE to connect to Slack, or unset the Slack variables to use the console`,
+      );
     }
     return { kind: 'local', missing: ['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)'] };
   }
   if (bot && app) return { kind: 'socket', botToken: bot, appToken: app, ...(secret ? { signingSecret: secret } : {}) };
   if (bot && secret) return { kind: 'http', botToken: bot, signingSecret: secret };
   if (bot) {
-    throw new Error('SLACK_BOT_TOKEN is set but SLACK_APP_TOKEN (Socket Mode) and SLACK_SIGNING_SECRET (HTTP mode) are both missing: set one of them, so the bot knows how Slack reaches it');
+    throw new Error(
+      'SLACK_BOT_TOKEN is set but SLACK_APP_TOKEN (Socket Mode) and SLACK_SIGNING_SECRET (HTTP mode) are both missing: set one of them, so the bot knows how Slack reaches it',
+    );
   }
   if (anySlack) {
     throw new Error(`${app ? 'SLACK_APP_TOKEN' : 'SLACK_SIGNING_SECRET'} is set but SLACK_BOT_TOKEN is missing: set it to the app's Bot User OAuth Token (xoxb-…)`);

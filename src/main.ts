@@ -23,7 +23,15 @@ const consoleMode = process.env.DS01_LOCAL_CONSOLE === '1';
 const logFile = consoleMode ? (process.env.DS01_LOG_FILE ?? path.join(os.tmpdir(), `ds01-bot-console-${process.pid}.log`)) : undefined;
 const STOP_TIMEOUT_MS = 10_000;
 const log = logFile
-  ? createLogger('ds01-bot', undefined, undefined, pino.multistream([{ level: 'trace', stream: pino.destination({ dest: logFile, mkdir: true, sync: true }) }, { level: 'fatal', stream: process.stderr }]))
+  ? createLogger(
+      'ds01-bot',
+      undefined,
+      undefined,
+      pino.multistream([
+        { level: 'trace', stream: pino.destination({ dest: logFile, mkdir: true, sync: true }) },
+        { level: 'fatal', stream: process.stderr },
+      ]),
+    )
   : createLogger('ds01-bot');
 
 async function main(): Promise<void> {
@@ -36,7 +44,10 @@ async function main(): Promise<void> {
   let bot: RunningBot;
   let sim: SlackSimulator | undefined;
   if (mode.kind === 'local') {
-    log.warn({ missing: mode.missing }, 'DS01_LOCAL_CONSOLE=1: running with a local console instead of Slack. Set the Slack variables (and unset DS01_LOCAL_CONSOLE) to connect to your workspace.');
+    log.warn(
+      { missing: mode.missing },
+      'DS01_LOCAL_CONSOLE=1: running with a local console instead of Slack. Set the Slack variables (and unset DS01_LOCAL_CONSOLE) to connect to your workspace.',
+    );
     sim = new SlackSimulator();
     await sim.start();
     const signingSecret = randomBytes(16).toString('hex');

@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     placing = (async () => {
       do {
         again = false;
-        await rehomeDeadHosts(ctx).catch((err) => log.warn({ err: (err as Error).message }, 'could not move a dead host\'s launches'));
+        await rehomeDeadHosts(ctx).catch((err) => log.warn({ err: (err as Error).message }, "could not move a dead host's launches"));
         await dispatchQueued(ctx).catch((err) => log.warn({ err: (err as Error).message }, 'GPU queue pass failed; the next snapshot tries again'));
       } while (again && !stopping);
     })().finally(() => {
@@ -117,7 +117,11 @@ async function main(): Promise<void> {
   const queueName = hostQueueName(hostId);
   const queue = jobQueue;
   // Idle, runtime and hold-after-stop checks, on BullMQ's scheduler (one per host, survives restarts).
-  await queue.upsertJobScheduler('lifecycle', { every: env.DS01_CHECK_INTERVAL_S * 1000 }, { name: 'lifecycle', data: sign(jobSecret, { kind: 'lifecycle' }), opts: { removeOnComplete: true, removeOnFail: 50 } });
+  await queue.upsertJobScheduler(
+    'lifecycle',
+    { every: env.DS01_CHECK_INTERVAL_S * 1000 },
+    { name: 'lifecycle', data: sign(jobSecret, { kind: 'lifecycle' }), opts: { removeOnComplete: true, removeOnFail: 50 } },
+  );
 
   const worker = new Worker(queueName, createProcessor(ctx), {
     connection,

@@ -17,4 +17,11 @@ const worker = new Worker(
   { connection, concurrency: 4, lockDuration: 4000, stalledInterval: 2000, maxStalledCount: 3 },
 );
 void worker.waitUntilReady().then(() => process.stdout.write(`${JSON.stringify({ msg: 'floor worker ready' })}\n`));
-process.on('SIGTERM', () => void worker.close().then(() => connection.quit()).then(() => process.exit(0)));
+process.on(
+  'SIGTERM',
+  () =>
+    void worker
+      .close()
+      .then(() => connection.quit())
+      .then(() => process.exit(0)),
+);

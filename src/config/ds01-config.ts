@@ -11,7 +11,11 @@ import { Ds01Error, ErrorCode } from '../shared/errors.js';
 const UserEntry = z.object({
   slack_id: z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'a Slack user id like U0ALICE'),
   user: z.string().regex(/^[a-z_][a-z0-9._-]{0,31}$/, 'a Unix user name'),
-  uid: z.number().int().min(0).max(2 ** 31 - 1),
+  uid: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1),
   gid: z.number().int().min(0).optional(),
   group: z.string().min(1).optional(),
 });
@@ -44,7 +48,10 @@ const PackageNotices = z.object({
 export type PackageNotices = z.infer<typeof PackageNotices>;
 
 export const Ds01ConfigSchema = z.object({
-  notify_channel: z.string().regex(/^[CGD][A-Z0-9]{2,}$/, 'a Slack channel id like C0DS01NOTE').optional(),
+  notify_channel: z
+    .string()
+    .regex(/^[CGD][A-Z0-9]{2,}$/, 'a Slack channel id like C0DS01NOTE')
+    .optional(),
   workspaces: z.string().includes('{user}', { message: 'must contain {user}, e.g. /home/{user}/workspace' }),
   limits_file: z.string().min(1),
   user_overrides_file: z.string().min(1).optional(),
@@ -72,7 +79,10 @@ export const MAX_CONFIG_CHARS = 1_000_000;
 
 export function parseDs01Config(text: string, baseDir: string, source = 'config'): Ds01Config {
   if (text.length > MAX_CONFIG_CHARS) {
-    throw new Ds01Error(ErrorCode.Config, `${source} is larger than ${MAX_CONFIG_CHARS / 1_000_000} MB, too large to be a DS01 bot config; check that DS01_CONFIG names the right file.`);
+    throw new Ds01Error(
+      ErrorCode.Config,
+      `${source} is larger than ${MAX_CONFIG_CHARS / 1_000_000} MB, too large to be a DS01 bot config; check that DS01_CONFIG names the right file.`,
+    );
   }
   let raw: unknown;
   try {

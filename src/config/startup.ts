@@ -32,7 +32,7 @@ export function loadStartup<E extends { DS01_CONFIG: string }>(log: Logger, load
     // Users the config gives no group get DS01's own: groups/<group>.members beside resource-limits.yaml.
     const members = readGroupMembers(loaded.limits_file);
     const { config, assigned } = withGroupsFromMembers(loaded, limits, members);
-    if (assigned) log.info({ assigned }, 'groups read from DS01\'s groups/*.members files');
+    if (assigned) log.info({ assigned }, "groups read from DS01's groups/*.members files");
     for (const c of members.conflicts.slice(0, 20)) log.warn({ user: c.user, groups: c.groups }, 'user listed in more than one DS01 group file; the first is used');
     const userOverrides = config.user_overrides_file ? loadUserOverrides(config.user_overrides_file) : undefined;
     return { env, jobSecret, config, limits, ...(userOverrides ? { userOverrides } : {}) };

@@ -69,7 +69,10 @@ export const RetireJob = z.object({
   /** Stop short and ask the owner first when pip packages would be lost (`/ds01 retire` without --force). */
   confirmFirst: z.boolean().default(false),
   /** The engine id of the container the bot claimed the retirement of: only that one is retired. */
-  containerId: z.string().regex(/^[0-9a-f]{12,64}$/).optional(),
+  containerId: z
+    .string()
+    .regex(/^[0-9a-f]{12,64}$/)
+    .optional(),
 });
 
 export const KeepaliveJob = z.object({
@@ -172,9 +175,7 @@ export const JobFailedEvent = z.object({
   code: z.string(),
   message: z.string(),
   /** For failed builds: the step that failed, the last lines of its log, and a hint. */
-  build: z
-    .object({ step: z.string(), lastLines: z.array(z.string()), hint: z.string() })
-    .optional(),
+  build: z.object({ step: z.string(), lastLines: z.array(z.string()), hint: z.string() }).optional(),
 });
 
 export const RetiredEvent = z.object({

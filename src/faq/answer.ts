@@ -114,9 +114,7 @@ const REASON: Record<RetirementReason, string> = {
 
 export function composeAnswer(result: FaqResult, ctx: UserContext): Answer {
   const answer =
-    result.confident && result.topic
-      ? answerForTopic(result.topic, ctx, result.signature ? `That looks like *${result.signature.name}*.` : undefined)
-      : unsureAnswer(result, ctx);
+    result.confident && result.topic ? answerForTopic(result.topic, ctx, result.signature ? `That looks like *${result.signature.name}*.` : undefined) : unsureAnswer(result, ctx);
   if (result.truncatedFrom === undefined) return answer;
   const note = truncatedNote(result.truncatedFrom);
   return { text: `${note}\n${answer.text}`, blocks: [{ type: 'context', elements: [mrkdwn(note)] }, ...answer.blocks] };
@@ -164,10 +162,7 @@ export function answerForTopic(topic: Topic, ctx: UserContext, recognised?: stri
     { type: 'context', elements: [mrkdwn('Did this help?')] },
     {
       type: 'actions',
-      elements: [
-        button('Yes, thanks', FAQ_ACTION.helpfulYes, topic.id),
-        button('Not really', FAQ_ACTION.helpfulNo, topic.id),
-      ],
+      elements: [button('Yes, thanks', FAQ_ACTION.helpfulYes, topic.id), button('Not really', FAQ_ACTION.helpfulNo, topic.id)],
     },
   );
   lines.push(howTo, readMore);

@@ -25,13 +25,7 @@ export function isFeedbackAction(actionId: string): actionId is FeedbackActionId
 }
 
 /** Builds a validated record; an over-long question is cut rather than rejected. Throws on bad input. */
-export function buildFeedback(input: {
-  topicId: string;
-  question: string;
-  helpful: boolean;
-  slackUserId: string;
-  at: Date;
-}): FeedbackRecord {
+export function buildFeedback(input: { topicId: string; question: string; helpful: boolean; slackUserId: string; at: Date }): FeedbackRecord {
   return FeedbackRecordSchema.parse({
     ...input,
     question: input.question.trim().slice(0, MAX_QUESTION_LENGTH),
@@ -40,13 +34,7 @@ export function buildFeedback(input: {
 }
 
 /** The record for a click on faq_helpful_yes / faq_helpful_no, whose button value is the topic id. */
-export function feedbackFromAction(action: {
-  actionId: string;
-  value: string;
-  question: string;
-  slackUserId: string;
-  at: Date;
-}): FeedbackRecord {
+export function feedbackFromAction(action: { actionId: string; value: string; question: string; slackUserId: string; at: Date }): FeedbackRecord {
   if (!isFeedbackAction(action.actionId)) throw new Error(`not a feedback action: ${action.actionId}`);
   return buildFeedback({
     topicId: action.value,

@@ -31,23 +31,21 @@ export type Decline = z.infer<typeof DeclineSchema>;
 
 export type Topic = z.infer<typeof TopicSchema>;
 
-export const KnowledgeBaseSchema = z
-  .object({ topics: z.array(TopicSchema).min(1), declines: z.array(DeclineSchema).default([]) })
-  .superRefine((kb, ctx) => {
-    const seen = new Set<string>();
-    const ids = new Set(kb.topics.map((t) => t.id));
-    kb.topics.forEach((topic, i) => {
-      for (const r of topic.related ?? []) {
-        if (!ids.has(r) || r === topic.id) ctx.addIssue({ code: 'custom', message: `related topic "${r}" of "${topic.id}" does not exist`, path: ['topics', i, 'related'] });
-      }
-    });
-    kb.topics.forEach((topic, i) => {
-      if (seen.has(topic.id)) {
-        ctx.addIssue({ code: 'custom', message: `duplicate topic id "${topic.id}"`, path: ['topics', i, 'id'] });
-      }
-      seen.add(topic.id);
-    });
+export const KnowledgeBaseSchema = z.object({ topics: z.array(TopicSchema).min(1), declines: z.array(DeclineSchema).default([]) }).superRefine((kb, ctx) => {
+  const seen = new Set<string>();
+  const ids = new Set(kb.topics.map((t) => t.id));
+  kb.topics.forEach((topic, i) => {
+    for (const r of topic.related ?? []) {
+      if (!ids.has(r) || r === topic.id) ctx.addIssue({ code: 'custom', message: `related topic "${r}" of "${topic.id}" does not exist`, path: ['topics', i, 'related'] });
+    }
   });
+  kb.topics.forEach((topic, i) => {
+    if (seen.has(topic.id)) {
+      ctx.addIssue({ code: 'custom', message: `duplicate topic id "${topic.id}"`, path: ['topics', i, 'id'] });
+    }
+    seen.add(topic.id);
+  });
+});
 
 /** Parses and validates knowledge-base YAML; throws with every schema problem listed. */
 export function parseKnowledgeBaseFile(yamlText: string): { topics: Topic[]; declines: Decline[] } {

@@ -230,7 +230,13 @@ function normaliseTokens(tokens: string[]): string[] {
 /** "stop/keep X from <verb>ing" within the next few tokens. */
 function preventsSomething(tokens: string[], at: number): boolean {
   for (let j = at + 1; j < Math.min(tokens.length - 1, at + LOOKAHEAD_TOKENS); j++) {
-    if (bare(tokens[j] ?? '').toLowerCase() === 'from' && bare(tokens[j + 1] ?? '').toLowerCase().endsWith('ing')) return true;
+    if (
+      bare(tokens[j] ?? '').toLowerCase() === 'from' &&
+      bare(tokens[j + 1] ?? '')
+        .toLowerCase()
+        .endsWith('ing')
+    )
+      return true;
   }
   return false;
 }
@@ -424,8 +430,16 @@ export class FaqIndex {
       ...(decline ? { declined: decline.reply } : {}),
       topic: null,
       score: lead?.score ?? 0,
-      alternatives: this.fillAlternatives(whole.ranked.map((r) => r.topic), undefined),
-      sections: decline ? [] : (this.sections?.closest(whole.words.map((w) => w.word), DOC_SECTIONS_SHOWN) ?? []),
+      alternatives: this.fillAlternatives(
+        whole.ranked.map((r) => r.topic),
+        undefined,
+      ),
+      sections: decline
+        ? []
+        : (this.sections?.closest(
+            whole.words.map((w) => w.word),
+            DOC_SECTIONS_SHOWN,
+          ) ?? []),
       ...truncated,
     };
   }

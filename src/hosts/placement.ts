@@ -87,7 +87,10 @@ export function placeLaunch(hosts: HostSnapshot[], req: PlacementRequest): Place
   const budget = cap === null ? Number.POSITIVE_INFINITY : cap - held.gpuEq;
 
   const fits = pool.filter((h) => {
-    const free = h.gpus.filter((g) => !g.holder).map((g) => g.gpuEq).sort((a, b) => a - b);
+    const free = h.gpus
+      .filter((g) => !g.holder)
+      .map((g) => g.gpuEq)
+      .sort((a, b) => a - b);
     if (free.length < req.gpus) return false;
     return free.slice(0, req.gpus).reduce((s, x) => s + x, 0) <= budget + EPS;
   });
@@ -96,7 +99,14 @@ export function placeLaunch(hosts: HostSnapshot[], req: PlacementRequest): Place
   if (withImage.length > 0) return { kind: 'host', host: leastAllocated(withImage)! };
   if (fits.length > 0) return { kind: 'host', host: leastAllocated(fits)! };
   // Could a free host fit it at all, quota aside? Then the quota is what stops it.
-  const cheapestAnywhere = Math.min(...pool.map((h) => [...h.gpus.map((g) => g.gpuEq)].sort((a, b) => a - b).slice(0, req.gpus).reduce((s, x) => s + x, 0)));
+  const cheapestAnywhere = Math.min(
+    ...pool.map((h) =>
+      [...h.gpus.map((g) => g.gpuEq)]
+        .sort((a, b) => a - b)
+        .slice(0, req.gpus)
+        .reduce((s, x) => s + x, 0),
+    ),
+  );
   if (cap !== null && held.gpuEq + cheapestAnywhere > cap + EPS) return { kind: 'queue', reason: 'quota', onHost: pinned, via };
   return { kind: 'queue', reason: 'no-gpu', onHost: pinned, via };
 }

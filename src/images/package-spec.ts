@@ -149,7 +149,7 @@ function parseDebianSpec(s: string): PackageSpecResult {
     }
     return { ok: false, reason: describeBadChar(s, /[a-z0-9+.\-=:~A-Z]/) + SYSTEM_GENERIC };
   }
-  return { ok: true, spec: m[2] === undefined ? m[1] ?? '' : `${m[1]}=${m[2]}` };
+  return { ok: true, spec: m[2] === undefined ? (m[1] ?? '') : `${m[1]}=${m[2]}` };
 }
 
 /** Names the first character outside `allowed`, so the user knows what to remove. */
@@ -267,13 +267,11 @@ export function formatLineErrors(errors: LineError[]): string {
 
 /** The user's text, shortened and with invisible characters made visible, for echoing back. */
 function displayable(text: string): string {
-    const visible = text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const visible = text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return visible.length > MAX_ECHO ? `${visible.slice(0, MAX_ECHO - 1)}…` : visible;
 }
 
-export type PackageRequestResult =
-  | { ok: true; python: string[]; system: string[] }
-  | { ok: false; errors: Partial<Record<PackageField, string>> };
+export type PackageRequestResult = { ok: true; python: string[]; system: string[] } | { ok: false; errors: Partial<Record<PackageField, string>> };
 
 /**
  * Validates both modal fields. On failure `errors` is keyed by field, which is also the block_id

@@ -136,19 +136,13 @@ export function parseSize(value: unknown): number | null {
 
 const UNLIMITED_WORDS = new Set(['unlimited', 'none', 'never', 'null', '~']);
 /** DS01's scripts also accept the string "unlimited" where null is meant. */
-const unlimitedToNull = (v: unknown): unknown =>
-  typeof v === 'string' && UNLIMITED_WORDS.has(v.trim().toLowerCase()) ? null : v;
+const unlimitedToNull = (v: unknown): unknown => (typeof v === 'string' && UNLIMITED_WORDS.has(v.trim().toLowerCase()) ? null : v);
 /** An empty YAML mapping (`groups:` with nothing under it) parses as null. */
 const emptyToObject = (v: unknown): unknown => (v === null ? {} : v);
 
-const limitNumber = z
-  .preprocess(unlimitedToNull, z.number({ error: 'expected a number, or null for unlimited' }).nonnegative().nullable())
-  .optional();
+const limitNumber = z.preprocess(unlimitedToNull, z.number({ error: 'expected a number, or null for unlimited' }).nonnegative().nullable()).optional();
 const limitInt = z
-  .preprocess(
-    unlimitedToNull,
-    z.number({ error: 'expected a whole number, or null for unlimited' }).int('expected a whole number').nonnegative().nullable(),
-  )
+  .preprocess(unlimitedToNull, z.number({ error: 'expected a whole number, or null for unlimited' }).int('expected a whole number').nonnegative().nullable())
   .optional();
 const positiveNumber = z.number({ error: 'expected a number' }).positive().optional();
 const size = z
@@ -267,8 +261,7 @@ function keyPath(path: ReadonlyArray<PropertyKey>): string {
 function configError(file: string, path: string, problem: string, cause?: unknown): Ds01Error {
   return new Ds01Error(
     ErrorCode.Config,
-    `DS01's limits configuration has a problem at \`${path}\`: ${problem}. ` +
-      `Nothing was changed. Please ask the DS01 admins to fix \`${file}\`, then try again.`,
+    `DS01's limits configuration has a problem at \`${path}\`: ${problem}. ` + `Nothing was changed. Please ask the DS01 admins to fix \`${file}\`, then try again.`,
     { cause, detail: `${file}: invalid value at ${path}: ${problem}` },
   );
 }

@@ -160,8 +160,24 @@ export function startLocalConsole(opts: {
   const press = (n: number) => {
     const c = choices.get(n);
     if (!c) return out(`(there is no button ${n})`);
-    const action = { action_id: c.button.action_id, block_id: c.button.block_id, value: c.button.value, type: 'button', text: { type: 'plain_text', text: c.button.label }, action_ts: `${Date.now() / 1000}` };
-    const base = { type: 'block_actions', user: who, api_app_id: 'A0DS01BOT', token: 'deprecated-verification-token', team: TEAM, trigger_id: `${Date.now()}.${++seq}.console`, state: { values: {} }, actions: [action] };
+    const action = {
+      action_id: c.button.action_id,
+      block_id: c.button.block_id,
+      value: c.button.value,
+      type: 'button',
+      text: { type: 'plain_text', text: c.button.label },
+      action_ts: `${Date.now() / 1000}`,
+    };
+    const base = {
+      type: 'block_actions',
+      user: who,
+      api_app_id: 'A0DS01BOT',
+      token: 'deprecated-verification-token',
+      team: TEAM,
+      trigger_id: `${Date.now()}.${++seq}.console`,
+      state: { values: {} },
+      actions: [action],
+    };
     const payload =
       c.where.kind === 'message'
         ? {
@@ -252,7 +268,10 @@ export function startLocalConsole(opts: {
     if (text.toLowerCase() === 'home') return openHome();
     if (text.startsWith('/ds01') || SUBCOMMAND.test(text)) {
       const command = text.replace(/^\/ds01\s*/, '');
-      return send(slashCommandBody({ text: command, user_id: user.slack_id, user_name: user.user, channel_id: dm, channel_name: 'directmessage', response_url: opts.sim.responseUrl() }), 'application/x-www-form-urlencoded');
+      return send(
+        slashCommandBody({ text: command, user_id: user.slack_id, user_name: user.user, channel_id: dm, channel_name: 'directmessage', response_url: opts.sim.responseUrl() }),
+        'application/x-www-form-urlencoded',
+      );
     }
     directMessage(text);
   });

@@ -65,10 +65,20 @@ export class SlackSimulator {
     const found = this.calls.find(pred);
     if (found) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = { pred, resolve: (c) => { clearTimeout(timer); resolve(c); } };
+      const waiter: Waiter = {
+        pred,
+        resolve: (c) => {
+          clearTimeout(timer);
+          resolve(c);
+        },
+      };
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; calls so far:\n${this.calls.map((c) => `${c.method} ${JSON.stringify(c.args).slice(0, 300)}`).join('\n')}`));
+        reject(
+          new Error(
+            `timed out after ${timeoutMs} ms waiting for ${what}; calls so far:\n${this.calls.map((c) => `${c.method} ${JSON.stringify(c.args).slice(0, 300)}`).join('\n')}`,
+          ),
+        );
       }, timeoutMs);
       this.waiters.push(waiter);
     });
@@ -114,7 +124,16 @@ export class SlackSimulator {
     };
     switch (method) {
       case 'auth.test':
-        return { ok: true, url: 'https://ds01.slack.com/', team: 'DS01', user: 'ds01', team_id: 'T0DS01', user_id: this.botUserId, bot_id: 'B0DS01BOT', is_enterprise_install: false };
+        return {
+          ok: true,
+          url: 'https://ds01.slack.com/',
+          team: 'DS01',
+          user: 'ds01',
+          team_id: 'T0DS01',
+          user_id: this.botUserId,
+          bot_id: 'B0DS01BOT',
+          is_enterprise_install: false,
+        };
       case 'chat.postMessage':
         return { ok: true, channel: channelOf(args.channel), ts: ts(), message: { text: args.text, blocks: args.blocks } };
       case 'chat.update':
@@ -147,7 +166,7 @@ function parseBody(raw: string, contentType: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of new URLSearchParams(raw)) {
     // The WebClient form-encodes nested fields (blocks, view) as JSON strings.
-    out[k] = (k === 'blocks' || k === 'view' || k === 'attachments' || k === 'metadata') && v.startsWith('[') || v.startsWith('{') ? safeJson(v) : v;
+    out[k] = ((k === 'blocks' || k === 'view' || k === 'attachments' || k === 'metadata') && v.startsWith('[')) || v.startsWith('{') ? safeJson(v) : v;
   }
   return out;
 }

@@ -77,10 +77,23 @@ export class GpuQueue {
    * Adds a launch, or replaces its entry (keeping `place.seq` when it already had a turn). With
    * `onlyIfPresent`, only replaces: null when the entry is gone (its owner left the queue).
    */
-  async add(entry: z.input<typeof QueueEntry> extends infer T ? Omit<T, 'seq' | 'enqueuedAt'> : never, place?: { seq: number; enqueuedAt: string }, opts: { onlyIfPresent?: boolean } = {}): Promise<QueueEntry | null> {
+  async add(
+    entry: z.input<typeof QueueEntry> extends infer T ? Omit<T, 'seq' | 'enqueuedAt'> : never,
+    place?: { seq: number; enqueuedAt: string },
+    opts: { onlyIfPresent?: boolean } = {},
+  ): Promise<QueueEntry | null> {
     const seq = place?.seq ?? (await this.redis.incr(RedisKey.gpuQueueSeq));
     const full = QueueEntry.parse({ ...entry, seq, enqueuedAt: place?.enqueuedAt ?? new Date().toISOString() });
-    const done = await this.redis.eval(ADD, 2, RedisKey.gpuQueue, RedisKey.gpuQueueEntries, full.requestId, String(seq), JSON.stringify(sign(this.secret, full)), opts.onlyIfPresent ? '1' : '0');
+    const done = await this.redis.eval(
+      ADD,
+      2,
+      RedisKey.gpuQueue,
+      RedisKey.gpuQueueEntries,
+      full.requestId,
+      String(seq),
+      JSON.stringify(sign(this.secret, full)),
+      opts.onlyIfPresent ? '1' : '0',
+    );
     if (done !== 1) return null;
     await this.redis.publish(RedisKey.gpuQueueChanged, full.requestId);
     return full;

@@ -40,7 +40,12 @@ export class BotMetrics {
       buckets: LATENCY_BUCKETS,
       registers: [this.registry],
     });
-    this.apiErrors = new Counter({ name: 'ds01_bot_slack_api_errors_total', help: 'Slack Web API calls that failed, by method and error code', labelNames: ['method', 'code'], registers: [this.registry] });
+    this.apiErrors = new Counter({
+      name: 'ds01_bot_slack_api_errors_total',
+      help: 'Slack Web API calls that failed, by method and error code',
+      labelNames: ['method', 'code'],
+      registers: [this.registry],
+    });
     const self = this;
     new Gauge({
       name: 'ds01_bot_outbox_backlog',

@@ -86,7 +86,12 @@ export async function deliver(deps: BotDeps, client: WebClient, e: Ds01Event): P
       // Still the same launch: keep it claimed while it waits (a double submit finds it).
       const key = RedisKey.launchInflight(e.owner.uid, e.project);
       if ((await deps.redis.get(key)) === e.requestId) await deps.redis.expire(key, 7 * 24 * 3600);
-      return upsert(client, e.reply, e.owner.slackUserId, launchWaitingMessage({ project: e.project, requestId: e.requestId, position: e.position, gpus: e.gpus, onHost: e.onHost, reason: e.reason }));
+      return upsert(
+        client,
+        e.reply,
+        e.owner.slackUserId,
+        launchWaitingMessage({ project: e.project, requestId: e.requestId, position: e.position, gpus: e.gpus, onHost: e.onHost, reason: e.reason }),
+      );
     }
     case 'build.progress':
       if (e.purpose === 'launch') return upsert(client, e.reply, e.owner.slackUserId, launchProgressMessage(e));

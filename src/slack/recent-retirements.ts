@@ -22,7 +22,12 @@ const TTL_S = 30 * 24 * 3600;
 
 export async function recordRetirement(redis: Redis, slackUserId: string, r: RecentRetirement): Promise<void> {
   const key = RedisKey.recentRetirements(slackUserId);
-  await redis.multi().lpush(key, JSON.stringify(RecentRetirement.parse(r))).ltrim(key, 0, KEEP - 1).expire(key, TTL_S).exec();
+  await redis
+    .multi()
+    .lpush(key, JSON.stringify(RecentRetirement.parse(r)))
+    .ltrim(key, 0, KEEP - 1)
+    .expire(key, TTL_S)
+    .exec();
 }
 
 /** Newest first. */

@@ -56,7 +56,7 @@ describe('/ds01 text parsing', () => {
   });
 });
 
-describe('project names follow Docker\'s reference grammar', () => {
+describe("project names follow Docker's reference grammar", () => {
   it('refuses names Docker would refuse, at once, saying what is allowed', () => {
     for (const name of ['demo_', 'a-', 'a..b', 'a._.b', 'a___b', '_a', '.a', 'Demo', 'dé']) {
       const r = parseCommand(`launch ${name}`);

@@ -46,8 +46,8 @@ describe('the bot config file', () => {
   });
 });
 
-describe('the shipped copy of DS01\'s resource-limits.yaml', () => {
-  it('is byte-identical to DS01\'s reference file, when the reference is present', () => {
+describe("the shipped copy of DS01's resource-limits.yaml", () => {
+  it("is byte-identical to DS01's reference file, when the reference is present", () => {
     const reference = path.join(DS01_REFERENCE, 'config/resource-limits.yaml');
     const shipped = readFileSync(path.join(REPO_ROOT, 'config/resource-limits.yaml'));
     expect(shipped.toString('utf8')).toMatch(/^# DS01 GPU Server - Resource Limits Configuration/);

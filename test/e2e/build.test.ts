@@ -37,7 +37,13 @@ describe('the compiled bot and worker', () => {
 
   it('the worker runs from dist/ with node and reports ready', async () => {
     const world = new World();
-    const worker = startCompiled('worker', 'dist/workers/main.js', { REDIS_URL: redisUrl(), DS01_CONFIG: world.configFile, DS01_GPUS: 'fake:1', DS01_HOST_ID: 'compiled', DOCKER_HOST: dockerHost() });
+    const worker = startCompiled('worker', 'dist/workers/main.js', {
+      REDIS_URL: redisUrl(),
+      DS01_CONFIG: world.configFile,
+      DS01_GPUS: 'fake:1',
+      DS01_HOST_ID: 'compiled',
+      DOCKER_HOST: dockerHost(),
+    });
     try {
       await worker.waitForLine(/worker ready/);
       const code = await worker.stop();

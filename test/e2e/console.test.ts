@@ -24,9 +24,22 @@ describe('the local console (shell mode)', () => {
   beforeAll(async () => {
     await resetWorld();
     world.addProject(ALICE, 'demo');
-    worker = startProcess('worker', 'workers/main.ts', { REDIS_URL: redisUrl(), DS01_CONFIG: world.configFile, DS01_HOST_ID: 'gpu1', DOCKER_HOST: dockerHost(), DS01_GPUS: 'fake:2', DS01_HEARTBEAT_S: '1' });
+    worker = startProcess('worker', 'workers/main.ts', {
+      REDIS_URL: redisUrl(),
+      DS01_CONFIG: world.configFile,
+      DS01_HOST_ID: 'gpu1',
+      DOCKER_HOST: dockerHost(),
+      DS01_GPUS: 'fake:2',
+      DS01_HEARTBEAT_S: '1',
+    });
     await worker.waitForLine(/worker ready/);
-    bot = startProcess('bot', 'src/main.ts', { REDIS_URL: redisUrl(), DS01_CONFIG: world.configFile, PORT: String(await freePort()), DS01_LOCAL_CONSOLE: '1', DS01_LOG_FILE: logFile });
+    bot = startProcess('bot', 'src/main.ts', {
+      REDIS_URL: redisUrl(),
+      DS01_CONFIG: world.configFile,
+      PORT: String(await freePort()),
+      DS01_LOCAL_CONSOLE: '1',
+      DS01_LOG_FILE: logFile,
+    });
     await bot.waitForLine(/Type a \/ds01 command as alice/);
   });
   afterAll(async () => {

@@ -43,7 +43,12 @@ type Compose = { services: Record<string, Service>; networks?: Record<string, { 
 async function composeConfig(file: string, env: Record<string, string>): Promise<Compose> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ds01-compose-'));
   copyFileSync(path.join(REPO_ROOT, file), path.join(dir, file));
-  writeFileSync(path.join(dir, '.env'), Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  writeFileSync(
+    path.join(dir, '.env'),
+    Object.entries(env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n') + '\n',
+  );
   const [cmd, ...args] = await composeCommand();
   const { stdout } = await run(cmd!, [...args, '-f', file, 'config'], { cwd: dir, env: { PATH: process.env.PATH ?? '' } });
   return parseYaml(stdout) as Compose;

@@ -38,8 +38,7 @@ describe('exactly once', () => {
   const since = (from: number) => h.slack.calls.slice(from);
   const channelLines = (from: number, project: string) =>
     since(from).filter((c) => c.method === 'chat.postMessage' && c.args.channel === 'C0DS01NOTE' && String(c.args.text).includes(`\`${project}\``));
-  const retiredDms = (from: number, user: TestUser, project: string) =>
-    since(from).filter((c) => dmTo(user)(c) && messageText(c.args).includes(`\`${project}\` was retired`));
+  const retiredDms = (from: number, user: TestUser, project: string) => since(from).filter((c) => dmTo(user)(c) && messageText(c.args).includes(`\`${project}\` was retired`));
 
   /** Jobs of `kind` for `project` that reached the host's queue (any state). */
   async function jobsFor(kind: string, project: string): Promise<Job[]> {
@@ -71,7 +70,10 @@ describe('exactly once', () => {
     const from = h.slack.calls.length;
     const r = await h.slash(user, `launch ${project}`);
     await h.responseTo(r.responseUrl);
-    await h.slack.waitFor((c) => h.slack.calls.indexOf(c) >= from && dmTo(user)(c) && /is running/.test(messageText(c.args)) && messageText(c.args).includes(`\`${project}\``), 90_000);
+    await h.slack.waitFor(
+      (c) => h.slack.calls.indexOf(c) >= from && dmTo(user)(c) && /is running/.test(messageText(c.args)) && messageText(c.args).includes(`\`${project}\``),
+      90_000,
+    );
   }
 
   const exists = async (name: string) => (await docker().listContainers({ all: true, filters: { name: [`^/${name.replace(/\./g, '\\.')}$`] } })).length > 0;
@@ -151,7 +153,10 @@ describe('exactly once', () => {
     const body = slashCommandBody({ text: 'retire bycmd --force', user_id: ALICE.slack_id, user_name: 'alice', response_url: responseUrl, trigger_id: `${Date.now()}.cmd` });
     const first = await h.slash(ALICE, 'retire bycmd --force');
     expect(messageText((await h.responseTo(first.responseUrl)).args)).toMatch(/Retiring `bycmd` on gpu1/);
-    await Promise.all([postToApp(h.eventsUrl, h.signingSecret, body, 'application/x-www-form-urlencoded'), postToApp(h.eventsUrl, h.signingSecret, body, 'application/x-www-form-urlencoded')]);
+    await Promise.all([
+      postToApp(h.eventsUrl, h.signingSecret, body, 'application/x-www-form-urlencoded'),
+      postToApp(h.eventsUrl, h.signingSecret, body, 'application/x-www-form-urlencoded'),
+    ]);
     await h.slack.waitFor((c) => h.slack.calls.indexOf(c) >= from && dmTo(ALICE)(c) && /`bycmd` was retired/.test(messageText(c.args)), 60_000);
     await settled();
     expect(await jobsFor('retire', 'bycmd')).toHaveLength(1);
@@ -221,7 +226,10 @@ describe('exactly once', () => {
     const from = h.slack.calls.length;
     const first = messageClick(BOB, 'keepalive', value, message);
     await Promise.all([h.interact(first), h.interact(first), h.interact(messageClick(BOB, 'keepalive', value, message))]);
-    await h.slack.waitFor((c) => h.slack.calls.indexOf(c) >= from && c.method === 'chat.update' && c.args.ts === message.ts && /will not be retired/.test(messageText(c.args)), 30_000);
+    await h.slack.waitFor(
+      (c) => h.slack.calls.indexOf(c) >= from && c.method === 'chat.update' && c.args.ts === message.ts && /will not be retired/.test(messageText(c.args)),
+      30_000,
+    );
     await settled();
     expect(await jobsFor('keepalive', 'keeper')).toHaveLength(1);
     expect(since(from).filter((c) => dmTo(BOB)(c))).toHaveLength(1);
@@ -256,7 +264,8 @@ describe('exactly once', () => {
     const after = await docker().getContainer('live._.1001').inspect();
     expect(after.Id).not.toBe(before);
     expect(channelLines(from, 'live')).toHaveLength(1);
-    expect(since(from).filter((c) => c.method === 'chat.update' && c.args.ts === message.ts && /on its way/.test(messageText(c.args)))).toHaveLength(1);    await docker().getContainer('live._.1001').remove({ force: true }); // alice's GPU quota, for the tests below
+    expect(since(from).filter((c) => c.method === 'chat.update' && c.args.ts === message.ts && /on its way/.test(messageText(c.args)))).toHaveLength(1);
+    await docker().getContainer('live._.1001').remove({ force: true }); // alice's GPU quota, for the tests below
   });
 
   /** The package modal submitted, as Slack sends it (each call is a distinct submission). */
@@ -307,7 +316,8 @@ describe('exactly once', () => {
     await h.slack.waitFor((c) => h.slack.calls.indexOf(c) >= from && dmTo(ALICE)(c) && /is running/.test(messageText(c.args)) && messageText(c.args).includes('`lnch`'), 90_000);
     await settled();
     expect(await jobsFor('launch', 'lnch')).toHaveLength(1);
-    expect(since(from).filter((c) => dmTo(ALICE)(c) && /already under way/.test(messageText(c.args)))).toHaveLength(1);    await docker().getContainer('lnch._.1001').remove({ force: true });
+    expect(since(from).filter((c) => dmTo(ALICE)(c) && /already under way/.test(messageText(c.args)))).toHaveLength(1);
+    await docker().getContainer('lnch._.1001').remove({ force: true });
   });
 
   it('"did this help?" clicked twice (both answers) counts one vote', async () => {
@@ -320,7 +330,15 @@ describe('exactly once', () => {
       type: 'event_callback',
       event_id: 'Ev0ONCE0001',
       event_time: 1_700_000_001,
-      event: { type: 'message', channel: 'D0ALICE', channel_type: 'im', user: ALICE.slack_id, text: 'how do I keep my container alive overnight', ts: '1700000001.000100', event_ts: '1700000001.000100' },
+      event: {
+        type: 'message',
+        channel: 'D0ALICE',
+        channel_type: 'im',
+        user: ALICE.slack_id,
+        text: 'how do I keep my container alive overnight',
+        ts: '1700000001.000100',
+        event_ts: '1700000001.000100',
+      },
     });
     const answer = await h.slack.waitFor((c) => h.slack.calls.indexOf(c) >= from && c.method === 'chat.postMessage' && c.args.channel === 'D0ALICE', 15_000);
     const blocks = answer.args.blocks as Array<{ type: string; block_id?: string; elements?: Array<{ action_id: string; value: string }> }>;

@@ -155,7 +155,7 @@ describe('Ask DS01: DM answers, feedback, /ds01 help and the App Home', () => {
     expect(stopped).toMatch(/`demo` on `gpu1` was retired by the \*idle timeout\*/);
   });
 
-  it('a hostile 40 000-character DM (Slack\'s maximum) is answered with the cap sentence, and the bot keeps answering', async () => {
+  it("a hostile 40 000-character DM (Slack's maximum) is answered with the cap sentence, and the bot keeps answering", async () => {
     const hostile = 'x: command not '.repeat(3000).slice(0, 40_000);
     const answer = await ask(hostile);
     expect(messageText(answer.args)).toMatch(/^Your message was very long \(40,000 characters\), so I only read/);
@@ -263,14 +263,23 @@ describe('Ask DS01: DM answers, feedback, /ds01 help and the App Home', () => {
     expect(bobs).toMatch(/not sure|Fix it:/);
   });
 
-  it("opening the App Home publishes her containers, images, GPUs and the most asked questions, with the quick actions", async () => {
+  it('opening the App Home publishes her containers, images, GPUs and the most asked questions, with the quick actions', async () => {
     const snap: HostSnapshot = HostSnapshot.parse({
       hostId: 'gpuhome',
       updatedAt: new Date().toISOString(),
       gpuMode: 'fake',
       gpus: [{ slot: '0', uuid: 'GPU-home-0', name: 'Fake GPU', gpuEq: 1, holder: { container: 'demo._.1001', user: 'alice' } }],
       containers: [
-        { name: 'demo._.1001', user: 'alice', project: 'demo', state: 'running', image: 'ds01-1001/demo:latest', gpuUuids: ['GPU-home-0'], createdAt: new Date().toISOString(), protected: false },
+        {
+          name: 'demo._.1001',
+          user: 'alice',
+          project: 'demo',
+          state: 'running',
+          image: 'ds01-1001/demo:latest',
+          gpuUuids: ['GPU-home-0'],
+          createdAt: new Date().toISOString(),
+          protected: false,
+        },
         { name: 'secret._.1002', user: 'bob', project: 'secret', state: 'running', image: 'ds01-1002/secret:latest', gpuUuids: [], createdAt: null, protected: false },
       ],
       images: [
@@ -301,7 +310,12 @@ describe('Ask DS01: DM answers, feedback, /ds01 help and the App Home', () => {
     expect(text).toMatch(/`gpu1`: \d of 2 GPUs free/);
     const buttons = buttonsOf(view as unknown as Record<string, unknown>);
     expect(buttons.filter((b) => b.action_id === 'home_retire').map((b) => b.value)).toEqual(['demo']);
-    expect(buttons.filter((b) => b.action_id === 'home_launch').map((b) => b.value).sort()).toEqual(['demo', 'nlp']);
+    expect(
+      buttons
+        .filter((b) => b.action_id === 'home_launch')
+        .map((b) => b.value)
+        .sort(),
+    ).toEqual(['demo', 'nlp']);
     expect(buttons.filter((b) => b.action_id === 'image_update_open').map((b) => JSON.parse(b.value))).toContainEqual({ project: 'nlp' });
     const asked = buttons.filter((b) => b.action_id === 'faq_topic').map((b) => b.value);
     expect(asked.length).toBeGreaterThan(0);

@@ -26,7 +26,16 @@ describe('GPUs across hosts: placement, the fair GPU queue, a host going down', 
   beforeAll(async () => {
     engineB = await ensureSecondEngine();
     await resetEngine(engineB);
-    for (const [u, p] of [[ALICE, 'a1'], [ALICE, 'a2'], [BOB, 'b1'], [CAROL, 'c1'], [CAROL, 'c2'], [DAVE, 'd1'], [DAVE, 'd2']] as const) world.addProject(u, p);
+    for (const [u, p] of [
+      [ALICE, 'a1'],
+      [ALICE, 'a2'],
+      [BOB, 'b1'],
+      [CAROL, 'c1'],
+      [CAROL, 'c2'],
+      [DAVE, 'd1'],
+      [DAVE, 'd2'],
+    ] as const)
+      world.addProject(u, p);
     await h.start([
       { hostId: 'gpuA', gpus: 'fake:1', dockerHost: dockerHost(), env: hostEnv },
       { hostId: 'gpuB', gpus: 'fake:1', dockerHost: engineB, env: hostEnv },
@@ -38,8 +47,15 @@ describe('GPUs across hosts: placement, the fair GPU queue, a host going down', 
   });
 
   const dm = (u: TestUser) => (c: RecordedCall) => (c.method === 'chat.update' || c.method === 'chat.postMessage') && String(c.args.channel).endsWith(u.slack_id.slice(1));
-  const waitDm = (u: TestUser, re: RegExp, after = 0) => h.slack.waitFor((c) => h.slack.calls.indexOf(c) >= after && dm(u)(c) && re.test(messageText(c.args)), 90_000, `a DM to ${u.user} matching ${re}`);
-  const running = async (d: ReturnType<typeof docker>, name: string) => (await d.getContainer(name).inspect().catch(() => null))?.State.Running === true;
+  const waitDm = (u: TestUser, re: RegExp, after = 0) =>
+    h.slack.waitFor((c) => h.slack.calls.indexOf(c) >= after && dm(u)(c) && re.test(messageText(c.args)), 90_000, `a DM to ${u.user} matching ${re}`);
+  const running = async (d: ReturnType<typeof docker>, name: string) =>
+    (
+      await d
+        .getContainer(name)
+        .inspect()
+        .catch(() => null)
+    )?.State.Running === true;
   const queueText = async (u: TestUser = ALICE) => messageText((await h.slash(u, 'queue')).ack);
   /** Asks `/ds01 <sub>` (answered in the ack) until the answer matches. */
   const askUntil = async (u: TestUser, sub: string, re: RegExp): Promise<string> => {
@@ -85,7 +101,7 @@ describe('GPUs across hosts: placement, the fair GPU queue, a host going down', 
     expect(await running(engine(engineB), 'b1._.1002')).toBe(true);
   });
 
-  it('no GPU free: launches wait in a fair order, each person\'s first before anyone\'s second', async () => {
+  it("no GPU free: launches wait in a fair order, each person's first before anyone's second", async () => {
     await askUntil(CAROL, 'gpus', /gpuA: 0\/1 free; gpuB: 0\/1 free/);
     const c1 = await h.slash(CAROL, 'launch c1');
     const c1Reply = messageText((await h.responseTo(c1.responseUrl)).args);
@@ -104,12 +120,12 @@ describe('GPUs across hosts: placement, the fair GPU queue, a host going down', 
     const order = [...text.matchAll(/\*(\w+)\*(?: \(you\))? — `(\w+)`/g)].map((m) => `${m[1]}/${m[2]}`);
     expect(order).toEqual(['carol/c1', 'dave/d1', 'alice/a2', 'carol/c2']);
     // Nothing of theirs was started on a GPU someone holds.
-    for (const n of ['c1._.1003', 'd1._.1004', 'c2._.1003', 'a2._.1001']) expect(await running(docker(), n) || (await running(engine(engineB), n))).toBe(false);
+    for (const n of ['c1._.1003', 'd1._.1004', 'c2._.1003', 'a2._.1001']) expect((await running(docker(), n)) || (await running(engine(engineB), n))).toBe(false);
   });
 
-  it('[Leave queue] takes out only your own; an admin can remove anyone\'s, and its owner is told', async () => {
+  it("[Leave queue] takes out only your own; an admin can remove anyone's, and its owner is told", async () => {
     const carolRow = (await h.slash(CAROL, 'queue')).ack as Record<string, unknown>;
-    const c2Value = (((carolRow.blocks as Array<Record<string, unknown>>).find((b) => /`c2`/.test(JSON.stringify(b)))!.accessory) as { value: string }).value;
+    const c2Value = ((carolRow.blocks as Array<Record<string, unknown>>).find((b) => /`c2`/.test(JSON.stringify(b)))!.accessory as { value: string }).value;
     // Bob clicks a leave button carrying carol's request: refused, nothing changes.
     const before = h.slack.calls.length;
     await click(BOB, 'gpu_queue_leave', c2Value);
@@ -145,7 +161,17 @@ describe('GPUs across hosts: placement, the fair GPU queue, a host going down', 
     // A launch the bot had just put on gpuB's queue when its worker died.
     await h.workers.get('gpuB')!.stop('SIGKILL');
     const q = new Queue(hostQueueName('gpuB'), { connection: redis() });
-    const job = { kind: 'launch', requestId: 'rdead00000001', owner: { slackUserId: DAVE.slack_id, user: 'dave', uid: 1004 }, requestedBy: 'dave', project: 'd2', reply: null, gpus: 1, rebuild: false, waited: false };
+    const job = {
+      kind: 'launch',
+      requestId: 'rdead00000001',
+      owner: { slackUserId: DAVE.slack_id, user: 'dave', uid: 1004 },
+      requestedBy: 'dave',
+      project: 'd2',
+      reply: null,
+      gpus: 1,
+      rebuild: false,
+      waited: false,
+    };
     await q.add('launch', sign(TEST_JOB_SECRET, job), { jobId: 'launch-1004-d2-rdead00000001' });
     await q.close();
     const gpus = await askUntil(ALICE, 'gpus', /gpuB: down/);
@@ -157,7 +183,10 @@ describe('GPUs across hosts: placement, the fair GPU queue, a host going down', 
     await h.slash(CAROL, 'retire c1 --force');
     await waitDm(ALICE, /Your GPU is ready: `a2` is running on gpuA/);
     await h.slash(ALICE, 'retire a2 --force');
-    await h.slack.waitFor((c) => c.method === 'chat.postMessage' && String(c.args.channel) === DAVE.slack_id && /Your GPU is ready: `d2` is running on gpuA/.test(messageText(c.args)), 90_000);
+    await h.slack.waitFor(
+      (c) => c.method === 'chat.postMessage' && String(c.args.channel) === DAVE.slack_id && /Your GPU is ready: `d2` is running on gpuA/.test(messageText(c.args)),
+      90_000,
+    );
     expect(await running(docker(), 'd2._.1004')).toBe(true);
     expect((await engine(engineB).listContainers({ all: true, filters: { name: ['d2._.1004'] } })).length).toBe(0);
     // gpuB comes back: bob's container is found on its engine, holding its GPU.

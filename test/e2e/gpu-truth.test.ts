@@ -19,7 +19,12 @@ describe('GPUs held outside DS01 labels are never given out again (real engine)'
     await h.start([{ hostId: 'gpu1', gpus: 'fake:3' }]);
     const d = docker();
     // `docker run --gpus 1 …`: Count 1, no labels (created, as this engine has no NVIDIA runtime to start it).
-    const byCount = await d.createContainer({ name: `plain-gpu-${process.pid}`, Image: baseImage(), Cmd: ['sleep', '1000'], HostConfig: { DeviceRequests: [{ Driver: '', Count: 1, DeviceIDs: [], Capabilities: [['gpu']] }] } });
+    const byCount = await d.createContainer({
+      name: `plain-gpu-${process.pid}`,
+      Image: baseImage(),
+      Cmd: ['sleep', '1000'],
+      HostConfig: { DeviceRequests: [{ Driver: '', Count: 1, DeviceIDs: [], Capabilities: [['gpu']] }] },
+    });
     outside.push(byCount.id);
     // A devcontainer naming GPU 2 by env only, and a label that lies (says no GPU at all).
     const byEnv = await d.createContainer({
@@ -32,13 +37,24 @@ describe('GPUs held outside DS01 labels are never given out again (real engine)'
     outside.push(byEnv.id);
   });
   afterAll(async () => {
-    await Promise.all(outside.map((id) => docker().getContainer(id).remove({ force: true }).catch(() => undefined)));
+    await Promise.all(
+      outside.map((id) =>
+        docker()
+          .getContainer(id)
+          .remove({ force: true })
+          .catch(() => undefined),
+      ),
+    );
     await h.stop();
   });
 
   const finalMessage = (slackUser: string, project: string) =>
     h.slack.waitFor(
-      (c) => (c.method === 'chat.update' || c.method === 'chat.postMessage') && /is running|did not go through|in line|in use/.test(messageText(c.args)) && messageText(c.args).includes(`\`${project}\``) && String(c.args.channel).endsWith(slackUser.slice(1)),
+      (c) =>
+        (c.method === 'chat.update' || c.method === 'chat.postMessage') &&
+        /is running|did not go through|in line|in use/.test(messageText(c.args)) &&
+        messageText(c.args).includes(`\`${project}\``) &&
+        String(c.args.channel).endsWith(slackUser.slice(1)),
       90_000,
       `the final launch message for ${project}`,
     );

@@ -83,7 +83,9 @@ describe('/ds01 image-update, end to end (bot + worker processes, real Redis and
           values: {
             python: { python_input: { type: 'plain_text_input', value: fields.python ?? null } },
             system: { system_input: { type: 'plain_text_input', value: fields.system ?? null } },
-            options: { options_input: { type: 'checkboxes', selected_options: fields.noCache ? [{ value: 'no_cache', text: { type: 'plain_text', text: 'Rebuild without cache' } }] : [] } },
+            options: {
+              options_input: { type: 'checkboxes', selected_options: fields.noCache ? [{ value: 'no_cache', text: { type: 'plain_text', text: 'Rebuild without cache' } }] : [] },
+            },
           },
         },
         app_id: 'A0DS01BOT',
@@ -116,7 +118,11 @@ describe('/ds01 image-update, end to end (bot + worker processes, real Redis and
   /** The DM the bot opens for a build of `project` after `after` (an index into the calls). */
   const progressMessage = (user: TestUser, project: string, after: number) =>
     h.slack.waitFor(
-      (c) => c.method === 'chat.postMessage' && c.args.channel === user.slack_id && h.slack.calls.indexOf(c) >= after && messageText(c.args).includes(`Updating the image for \`${project}\``),
+      (c) =>
+        c.method === 'chat.postMessage' &&
+        c.args.channel === user.slack_id &&
+        h.slack.calls.indexOf(c) >= after &&
+        messageText(c.args).includes(`Updating the image for \`${project}\``),
       15_000,
       `the progress DM for ${project}`,
     );
@@ -360,7 +366,10 @@ describe('/ds01 image-update, end to end (bot + worker processes, real Redis and
 
     const text = dockerfileOf('twin').toString('latin1');
     for (const word of ['einops', 'rich==13.7.1', 'ffmpeg', 'libsndfile1', 'numpy==1.26.4']) {
-      expect(text.split(/[\s'"]+/).filter((w) => w === word), word).toHaveLength(1);
+      expect(
+        text.split(/[\s'"]+/).filter((w) => w === word),
+        word,
+      ).toHaveLength(1);
     }
     expect(await jobsFor('twin', 'build')).toHaveLength(2);
   });

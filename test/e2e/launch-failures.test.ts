@@ -22,7 +22,11 @@ describe('launch refusals and failures', () => {
 
   const outcome = (user: string, project: string) =>
     h.slack.waitFor(
-      (c) => (c.method === 'chat.update' || c.method === 'chat.postMessage') && String(c.args.channel).endsWith(user.slice(1)) && messageText(c.args).includes(`\`${project}\``) && /is running|did not go through|in line/.test(messageText(c.args)),
+      (c) =>
+        (c.method === 'chat.update' || c.method === 'chat.postMessage') &&
+        String(c.args.channel).endsWith(user.slice(1)) &&
+        messageText(c.args).includes(`\`${project}\``) &&
+        /is running|did not go through|in line/.test(messageText(c.args)),
       90_000,
       `the outcome of launching ${project}`,
     );
@@ -35,8 +39,12 @@ describe('launch refusals and failures', () => {
 
   /** Clicks [Leave queue] on the user's waiting launch of `project`; resolves when they are told. */
   const leaveQueue = async (user: typeof ALICE, project: string) => {
-    const msg = [...h.slack.calls].reverse().find((c) => String(c.args.channel).endsWith(user.slack_id.slice(1)) && messageText(c.args).includes(`\`${project}\``) && /in line/.test(messageText(c.args)))!;
-    const button = (msg.args.blocks as Array<{ elements?: Array<{ action_id?: string; value?: string }> }>).flatMap((b) => b.elements ?? []).find((e) => e.action_id === 'gpu_queue_leave');
+    const msg = [...h.slack.calls]
+      .reverse()
+      .find((c) => String(c.args.channel).endsWith(user.slack_id.slice(1)) && messageText(c.args).includes(`\`${project}\``) && /in line/.test(messageText(c.args)))!;
+    const button = (msg.args.blocks as Array<{ elements?: Array<{ action_id?: string; value?: string }> }>)
+      .flatMap((b) => b.elements ?? [])
+      .find((e) => e.action_id === 'gpu_queue_leave');
     const value = button!.value!;
     const before = h.slack.calls.length;
     await h.interact({
@@ -90,7 +98,18 @@ describe('launch refusals and failures', () => {
     const crashing = await h.startWorker({ hostId: 'gpu1', gpus: 'fake:3', env: { DS01_CRASH_AT: 'launch:after-create' } });
     const r = await h.slash(BOB, 'launch crashy');
     await h.responseTo(r.responseUrl);
-    await crashing.waitForLine(/crash point launch:after-create/, 30_000).catch((e) => { throw new Error(String(e) + '\nBOT:\n' + h.bot.output.slice(-15).join('\n') + '\nSLACK:\n' + h.slack.calls.slice(-5).map((c) => JSON.stringify(c.args).slice(0, 400)).join('\n')); });
+    await crashing.waitForLine(/crash point launch:after-create/, 30_000).catch((e) => {
+      throw new Error(
+        String(e) +
+          '\nBOT:\n' +
+          h.bot.output.slice(-15).join('\n') +
+          '\nSLACK:\n' +
+          h.slack.calls
+            .slice(-5)
+            .map((c) => JSON.stringify(c.args).slice(0, 400))
+            .join('\n'),
+      );
+    });
     await crashing.exit();
     const half = await docker().getContainer('crashy._.1002').inspect();
     expect(half.State.Status).toBe('created');
@@ -107,11 +126,7 @@ describe('launch refusals and failures', () => {
   });
 
   it('SIGTERM while a launch is building: the worker finishes that launch, then exits cleanly', async () => {
-    world.addProject(
-      BOB,
-      'slowbuild',
-      [`FROM ${baseImage()}`, 'RUN sleep 2', 'RUN echo built > /etc/built', 'CMD ["/bin/sh"]', ''].join('\n'),
-    );
+    world.addProject(BOB, 'slowbuild', [`FROM ${baseImage()}`, 'RUN sleep 2', 'RUN echo built > /etc/built', 'CMD ["/bin/sh"]', ''].join('\n'));
     for (const c of await docker().listContainers({ all: true, filters: { label: ['ds01.user=bob'] } })) {
       await docker().getContainer(c.Id).remove({ force: true });
     }
@@ -139,7 +154,20 @@ describe('launch refusals and failures', () => {
         updatedAt: new Date().toISOString(),
         gpuMode: 'fake',
         gpus: [],
-        containers: [{ name: 'a9._.1001', user: 'alice', project: 'a9', state: 'exited', image: 'ds01-1001/a9:latest', gpuUuids: [], createdAt: null, protected: false, onlyHere: [], managed: true }],
+        containers: [
+          {
+            name: 'a9._.1001',
+            user: 'alice',
+            project: 'a9',
+            state: 'exited',
+            image: 'ds01-1001/a9:latest',
+            gpuUuids: [],
+            createdAt: null,
+            protected: false,
+            onlyHere: [],
+            managed: true,
+          },
+        ],
         images: [],
       };
       await r.set(RedisKey.host('gpudown'), JSON.stringify(snap), 'EX', 300);

@@ -26,7 +26,11 @@ describe('/ds01 launch, end to end (bot + worker processes, real Redis and Docke
 
   const finalMessage = (slackUser: string, project: string) =>
     h.slack.waitFor(
-      (c) => (c.method === 'chat.update' || c.method === 'chat.postMessage') && /is running|already running|did not go through/.test(messageText(c.args)) && messageText(c.args).includes(`\`${project}\``) && String(c.args.channel).endsWith(slackUser.slice(1)),
+      (c) =>
+        (c.method === 'chat.update' || c.method === 'chat.postMessage') &&
+        /is running|already running|did not go through/.test(messageText(c.args)) &&
+        messageText(c.args).includes(`\`${project}\``) &&
+        String(c.args.channel).endsWith(slackUser.slice(1)),
       90_000,
       `the final launch message for ${project}`,
     );
@@ -43,7 +47,10 @@ describe('/ds01 launch, end to end (bot + worker processes, real Redis and Docke
     // Updated in place: the same message, not a stream of new ones.
     const ts = (h.slack.calls.find((c) => c === opened) && running.args.ts) as string;
     expect(ts).toBeTruthy();
-    const updates = h.slack.callsOf('chat.update').filter((c) => c.args.ts === ts).map((c) => messageText(c.args));
+    const updates = h.slack
+      .callsOf('chat.update')
+      .filter((c) => c.args.ts === ts)
+      .map((c) => messageText(c.args));
     expect(updates.some((t) => /Build the image/.test(t))).toBe(true);
     expect(updates.some((t) => /Allocate a GPU/.test(t))).toBe(true);
     const text = messageText(running.args);
@@ -72,7 +79,9 @@ describe('/ds01 launch, end to end (bot + worker processes, real Redis and Docke
     expect(info.HostConfig.NanoCpus).toBeLessThanOrEqual(os.cpus().length * 1e9);
     expect(h.workers.get('gpu1')!.hasLine(/clamped to what the host has/)).toBe(true);
     // The image was built with DS01's build args.
-    const exec = await docker().getContainer('demo._.1001').exec({ Cmd: ['cat', '/etc/ds01-build-user', '/workspace/train.py'], AttachStdout: true });
+    const exec = await docker()
+      .getContainer('demo._.1001')
+      .exec({ Cmd: ['cat', '/etc/ds01-build-user', '/workspace/train.py'], AttachStdout: true });
     const out = await new Promise<string>((resolve) => {
       void exec.start({}).then((s) => {
         let buf = '';
@@ -165,7 +174,12 @@ describe('/ds01 launch, end to end (bot + worker processes, real Redis and Docke
         await new Promise((res) => setTimeout(res, 100));
       }
       expect(snap!.gpus).toHaveLength(4);
-      expect(snap!.gpus.filter((g) => g.holder?.user === 'alice').map((g) => g.holder!.container).sort()).toEqual(['demo._.1001', 'twin._.1001']);
+      expect(
+        snap!.gpus
+          .filter((g) => g.holder?.user === 'alice')
+          .map((g) => g.holder!.container)
+          .sort(),
+      ).toEqual(['demo._.1001', 'twin._.1001']);
       expect(snap!.images.map((i) => i.image).sort()).toEqual(['ds01-1001/demo:latest', 'ds01-1001/twin:latest']);
     } finally {
       await r.quit();
@@ -187,7 +201,10 @@ describe('/ds01 launch, end to end (bot + worker processes, real Redis and Docke
     expect(body).toMatch(/ds01_job_duration_seconds_count\{[^}]*kind="launch"[^}]*\} [1-9]/);
     // How long jobs waited on the queue (the benchmark's queue-pickup figure reads the log line).
     expect(body).toMatch(/ds01_job_queue_wait_seconds_count\{host="gpu1"\} [1-9]/);
-    const started = h.workers.get('gpu1')!.output.filter((l) => l.includes('"job started"')).map((l) => JSON.parse(l) as { jobId?: string; job?: string; waitedMs?: unknown });
+    const started = h.workers
+      .get('gpu1')!
+      .output.filter((l) => l.includes('"job started"'))
+      .map((l) => JSON.parse(l) as { jobId?: string; job?: string; waitedMs?: unknown });
     const demo = started.find((s) => s.job === 'launch' && s.jobId?.startsWith('launch-1001-demo-'));
     expect(typeof demo?.waitedMs).toBe('number');
     expect(demo!.waitedMs as number).toBeGreaterThanOrEqual(0);

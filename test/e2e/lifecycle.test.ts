@@ -64,7 +64,7 @@ describe('retire, idle and runtime limits', () => {
 
   const exists = async (name: string) => (await docker().listContainers({ all: true, filters: { name: [`^/${name.replace(/\./g, '\\.')}$`] } })).length > 0;
 
-  it('bob cannot retire alice\'s project; nothing happens to it', async () => {
+  it("bob cannot retire alice's project; nothing happens to it", async () => {
     await launch(ALICE, 'pkgs');
     const viaFlag = await h.slash(BOB, 'retire pkgs --user alice');
     expect(messageText((await h.responseTo(viaFlag.responseUrl)).args)).toMatch(/isn't yours/);
@@ -123,7 +123,7 @@ describe('retire, idle and runtime limits', () => {
     expect(h.slack.calls.slice(from).some((c) => /would lose packages/.test(messageText(c.args)))).toBe(false);
   });
 
-  it('an admin retires alice\'s container: alice is told an admin did it, and the channel says so', async () => {
+  it("an admin retires alice's container: alice is told an admin did it, and the channel says so", async () => {
     await launch(ALICE, 'byadmin');
     const r = await h.slash(ADMIN, 'retire byadmin --user alice');
     expect(messageText((await h.responseTo(r.responseUrl)).args)).toMatch(/Retiring alice's `byadmin`/);
@@ -186,7 +186,7 @@ describe('retire, idle and runtime limits', () => {
     expect(await exists('keeper._.1004')).toBe(false);
   });
 
-  it('/ds01 keepalive is capped at DS01\'s keepalive_max_duration_h', async () => {
+  it("/ds01 keepalive is capped at DS01's keepalive_max_duration_h", async () => {
     await launch(DAVE, 'keeper');
     const r = await h.slash(DAVE, 'keepalive keeper 100');
     expect(messageText((await h.responseTo(r.responseUrl)).args)).toMatch(/Keeping `keeper` alive/);

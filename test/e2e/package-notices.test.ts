@@ -177,7 +177,10 @@ describe('package notices: no package lost unannounced', () => {
     const python = ((opened.args.view as AnyRecord).blocks as AnyRecord[]).find((b) => b.block_id === 'python')!;
     expect(python.element.initial_value).toBe('einops==0.7.0\nloguru==0.7.2\nrich==13.7.1');
     const index = h.slack.calls.indexOf(opened);
-    const updated = await h.slack.waitFor((x) => x.method === 'views.update' && h.slack.calls.indexOf(x) > index && /"host":"gpu1"/.test(String((x.args.view as AnyRecord).private_metadata)), 15_000);
+    const updated = await h.slack.waitFor(
+      (x) => x.method === 'views.update' && h.slack.calls.indexOf(x) > index && /"host":"gpu1"/.test(String((x.args.view as AnyRecord).private_metadata)),
+      15_000,
+    );
 
     // Alice keeps two of the three in the form.
     const done = next((x) => dmTo(ALICE)(x) && /is ready/.test(messageText(x.args)), 90_000);
@@ -243,7 +246,9 @@ describe('package notices: no package lost unannounced', () => {
       event: { type: 'app_home_opened', user: ALICE.slack_id, channel: 'D0ALICE', tab: 'home', event_ts: '1700000700.000100' },
     });
     const text = messageText((await home).args.view as AnyRecord);
-    expect(text).toMatch(/`scratch` is \*running\*[^\n]*\n:warning: Only in this container \(gone when it is retired unless added to the image\): `pyyaml==6\.0\.1`, `tqdm==4\.66\.0`/);
+    expect(text).toMatch(
+      /`scratch` is \*running\*[^\n]*\n:warning: Only in this container \(gone when it is retired unless added to the image\): `pyyaml==6\.0\.1`, `tqdm==4\.66\.0`/,
+    );
     expect(text).toMatch(/`demo` is \*running\*[^\n]*\n:warning: Only in this container[^\n]*`loguru==0\.7\.2`/);
     expect(text).not.toMatch(/Only in this container[^\n]*einops/); // in the image now
   });
@@ -338,7 +343,10 @@ describe('package notices: no package lost unannounced', () => {
     const sink = new Writable({ write: (chunk, _enc, cb) => ((out += String(chunk)), cb()) });
     const [, container] = (await docker().run(image, ['pip', 'freeze'], sink, { User: '1001:1001', Tty: true })) as [unknown, { remove: () => Promise<unknown> }];
     await container.remove();
-    return out.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+    return out
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter(Boolean);
   }
 
   /** Waits for the worker's host snapshot (refreshed every second here) to show something. */

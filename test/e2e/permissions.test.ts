@@ -49,7 +49,13 @@ function submit(user: TestUser, privateMetadata: string): Payload {
       hash: '1700000000.abcdef',
       title: { type: 'plain_text', text: 'Add packages' },
       blocks: [],
-      state: { values: { python: { python_input: { type: 'plain_text_input', value: 'requests' } }, system: { system_input: { type: 'plain_text_input', value: null } }, options: { options_input: { type: 'checkboxes', selected_options: [] } } } },
+      state: {
+        values: {
+          python: { python_input: { type: 'plain_text_input', value: 'requests' } },
+          system: { system_input: { type: 'plain_text_input', value: null } },
+          options: { options_input: { type: 'checkboxes', selected_options: [] } },
+        },
+      },
       app_id: 'A0DS01BOT',
       bot_id: 'B0DS01BOT',
     },
@@ -89,7 +95,20 @@ describe('permission matrix: nobody but the owner (or an admin, explicitly) acts
       },
     );
 
-  const slashes = ['launch demo', 'launch demo --rebuild', 'retire demo', 'retire demo --force', 'retire demo --user alice', 'image-update demo', 'keepalive demo 4', 'status', 'gpus', 'limits', 'audit', 'audit alice'];
+  const slashes = [
+    'launch demo',
+    'launch demo --rebuild',
+    'retire demo',
+    'retire demo --force',
+    'retire demo --user alice',
+    'image-update demo',
+    'keepalive demo 4',
+    'status',
+    'gpus',
+    'limits',
+    'audit',
+    'audit alice',
+  ];
   const buttons: Array<[string, string]> = [
     ['retire_anyway', JSON.stringify({ project: 'demo', host: 'gpu1' })],
     ['keepalive', JSON.stringify({ project: 'demo', hours: 4 })],
@@ -103,7 +122,7 @@ describe('permission matrix: nobody but the owner (or an admin, explicitly) acts
     JSON.stringify({ project: 'demo', owner: BOB.slack_id, host: 'gpu1' }), // forged as the clicker's
   ];
 
-  it('bob, an admin without --user, and an unregistered user each get a sentence, and alice\'s container and image are untouched', async () => {
+  it("bob, an admin without --user, and an unregistered user each get a sentence, and alice's container and image are untouched", async () => {
     for (const actor of [BOB, ADMIN, GHOST]) {
       for (const text of slashes) {
         if (actor === ADMIN && text.includes('--user')) continue; // an admin's explicit --user is allowed (lifecycle tests)

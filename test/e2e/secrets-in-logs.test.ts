@@ -31,7 +31,14 @@ describe('secrets in logs', () => {
       const url = `http://127.0.0.1:${port}/slack/events`;
       const slash = slashCommandBody({ text: 'status', user_id: 'U0ALICE', response_url: `http://127.0.0.1:${slackApi}/respond` });
       expect((await postToApp(url, secret, slash, 'application/x-www-form-urlencoded')).status).toBe(200);
-      const home = { type: 'event_callback', team_id: 'T0DS01', api_app_id: 'A0DS01BOT', event_id: 'Ev0SECRETS', event_time: 1, event: { type: 'app_home_opened', user: 'U0ALICE', tab: 'home', channel: 'D0ALICE' } };
+      const home = {
+        type: 'event_callback',
+        team_id: 'T0DS01',
+        api_app_id: 'A0DS01BOT',
+        event_id: 'Ev0SECRETS',
+        event_time: 1,
+        event: { type: 'app_home_opened', user: 'U0ALICE', tab: 'home', channel: 'D0ALICE' },
+      };
       expect((await postToApp(url, secret, JSON.stringify(home), 'application/json')).status).toBe(200);
       await bot.waitForLine(/slack_bolt_authorization_error/);
     } finally {

@@ -10,7 +10,10 @@ describe('starting the bot and the worker', () => {
     const world = new World();
     const bad = path.join(world.dir, 'bad.yaml');
     writeFileSync(bad, 'workspaces: /home/workspace\nlimits_file: x.yaml\nusers: []\n');
-    for (const [name, entry] of [['bot', 'src/main.ts'], ['worker', 'workers/main.ts']] as const) {
+    for (const [name, entry] of [
+      ['bot', 'src/main.ts'],
+      ['worker', 'workers/main.ts'],
+    ] as const) {
       const p = startProcess(name, entry, { REDIS_URL: redisUrl(), DS01_CONFIG: bad, DS01_GPUS: 'fake:1', PORT: String(await freePort()), DS01_LOCAL_CONSOLE: '1' });
       expect(await p.exit()).toBe(2);
       const line = p.output.find((l) => l.includes('cannot start'))!;
@@ -21,8 +24,18 @@ describe('starting the bot and the worker', () => {
 
   it('without the shared job secret neither starts, and the line says how to make one', async () => {
     const world = new World();
-    for (const [name, entry] of [['bot', 'src/main.ts'], ['worker', 'workers/main.ts']] as const) {
-      const p = startProcess(name, entry, { REDIS_URL: redisUrl(), DS01_CONFIG: world.configFile, DS01_GPUS: 'fake:1', PORT: String(await freePort()), DS01_LOCAL_CONSOLE: '1', DS01_JOB_SECRET: 'short' });
+    for (const [name, entry] of [
+      ['bot', 'src/main.ts'],
+      ['worker', 'workers/main.ts'],
+    ] as const) {
+      const p = startProcess(name, entry, {
+        REDIS_URL: redisUrl(),
+        DS01_CONFIG: world.configFile,
+        DS01_GPUS: 'fake:1',
+        PORT: String(await freePort()),
+        DS01_LOCAL_CONSOLE: '1',
+        DS01_JOB_SECRET: 'short',
+      });
       expect(await p.exit()).toBe(2);
       expect(p.output.join('\n')).toMatch(/DS01_JOB_SECRET .* at least 32 characters.*openssl rand -hex 32/);
     }
@@ -66,7 +79,10 @@ describe('starting the bot and the worker', () => {
   });
 
   it('a missing DS01_CONFIG is one sentence for both bot and worker', async () => {
-    for (const [name, entry] of [['bot', 'src/main.ts'], ['worker', 'workers/main.ts']] as const) {
+    for (const [name, entry] of [
+      ['bot', 'src/main.ts'],
+      ['worker', 'workers/main.ts'],
+    ] as const) {
       const line = await refusesToStart(name, entry, { SLACK_BOT_TOKEN: 'xoxb-1-2-x', SLACK_APP_TOKEN: 'xapp-1-2-x', DS01_GPUS: 'fake:1' });
       expect(line).toContain('DS01_CONFIG is not set: point it at the DS01 ChatOps config file');
     }
@@ -105,7 +121,9 @@ describe('starting the bot and the worker', () => {
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       expect(metrics).toMatch(/ds01_gpus\{[^}]*state="free"[^}]*\} 1/);
       // Bound to loopback only: another address of this machine does not answer.
-      const other = Object.values(os.networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal);
+      const other = Object.values(os.networkInterfaces())
+        .flat()
+        .find((i) => i && i.family === 'IPv4' && !i.internal);
       if (other) await expect(fetch(`http://${other.address}:${port}/healthz`)).rejects.toThrow();
     } finally {
       await worker.stop();

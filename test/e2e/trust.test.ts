@@ -20,7 +20,7 @@ import { ADMIN, ALICE, BOB, baseImage, docker, dockerHost, redis, World, type Te
  */
 const CAROL: TestUser = { slack_id: 'U0CAROL', user: 'carol', uid: 1003, group: 'student' };
 
-describe('trust: a second user cannot reach root, other users\' files, or stall the host', () => {
+describe("trust: a second user cannot reach root, other users' files, or stall the host", () => {
   const world = new World([ALICE, BOB, ADMIN, CAROL]);
   const h = new Harness(world);
   const conn = redis();
@@ -48,7 +48,14 @@ describe('trust: a second user cannot reach root, other users\' files, or stall 
   const dmTo = (user: TestUser) => (c: RecordedCall) =>
     (c.method === 'chat.postMessage' || c.method === 'chat.update') && String(c.args.channel).slice(1) === user.slack_id.slice(1);
   const exists = async (name: string) => (await docker().listContainers({ all: true, filters: { name: [`^/${name.replace(/\./g, '\\.')}$`] } })).length > 0;
-  const imageExists = async (name: string) => docker().getImage(name).inspect().then(() => true, () => false);
+  const imageExists = async (name: string) =>
+    docker()
+      .getImage(name)
+      .inspect()
+      .then(
+        () => true,
+        () => false,
+      );
 
   /** `/ds01 launch` as `user`; resolves with the final launch message (running or not). */
   async function launch(user: TestUser, text: string): Promise<string> {
@@ -57,7 +64,11 @@ describe('trust: a second user cannot reach root, other users\' files, or stall 
     const r = await h.slash(user, `launch ${text}`);
     await h.responseTo(r.responseUrl);
     const final = await h.slack.waitFor(
-      (c) => h.slack.calls.indexOf(c) >= from && dmTo(user)(c) && messageText(c.args).includes(`\`${project}\``) && /is running|already running|did not go through|did not build/.test(messageText(c.args)),
+      (c) =>
+        h.slack.calls.indexOf(c) >= from &&
+        dmTo(user)(c) &&
+        messageText(c.args).includes(`\`${project}\``) &&
+        /is running|already running|did not go through|did not build/.test(messageText(c.args)),
       90_000,
       `the final launch message for ${project}`,
     );
@@ -101,7 +112,7 @@ describe('trust: a second user cannot reach root, other users\' files, or stall 
     purpose: 'image-update',
   });
 
-  it('bob\'s container runs as bob with no capabilities: a setuid shell or a device made inside gives no root on the host', async () => {
+  it("bob's container runs as bob with no capabilities: a setuid shell or a device made inside gives no root on the host", async () => {
     expect(await launch(BOB, 'p')).toMatch(/is running/);
     const info = await docker().getContainer('p._.1002').inspect();
     expect(info.Config.User).toBe('1002:1002');
@@ -138,12 +149,16 @@ describe('trust: a second user cannot reach root, other users\' files, or stall 
     expect(messageText(dm.args)).toContain('`einops==0.7.0`');
   });
 
-  it('the throwaway container that reads an image\'s packages runs as the owner, hardened, limited, with its output capped', async () => {
+  it("the throwaway container that reads an image's packages runs as the owner, hardened, limited, with its output capped", async () => {
     const runAs = { user: 'bob', uid: 1002, gid: 1002 };
     const limits = { nanoCpus: 1e9, memoryBytes: 256 * 1024 * 1024, pidsLimit: 64 };
     const r = await engine.runOnce(
       baseImage(),
-      ['sh', '-c', 'id -u; grep -E "CapEff|NoNewPrivs" /proc/self/status; cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max; cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes'],
+      [
+        'sh',
+        '-c',
+        'id -u; grep -E "CapEff|NoNewPrivs" /proc/self/status; cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max; cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes',
+      ],
       runAs,
       limits,
     );
@@ -158,7 +173,7 @@ describe('trust: a second user cannot reach root, other users\' files, or stall 
     expect(flood.stdout.length + flood.stderr.length).toBeLessThanOrEqual(MAX_COMMAND_OUTPUT);
   });
 
-  it('a project folder linked to alice\'s: launch, rebuild and image-update are refused; nothing of hers is read, changed, built or bound', async () => {
+  it("a project folder linked to alice's: launch, rebuild and image-update are refused; nothing of hers is read, changed, built or bound", async () => {
     const aliceDir = world.projectDir(ALICE, 'demo');
     const before = readFileSync(path.join(aliceDir, 'Dockerfile'));
     symlinkSync(aliceDir, path.join(world.projectDir(BOB, 'p'), '..', 'evil'));
@@ -172,7 +187,7 @@ describe('trust: a second user cannot reach root, other users\' files, or stall 
     expect(readdirSync(aliceDir).filter((f) => f.endsWith('.bak'))).toEqual([]);
   });
 
-  it('a workspace that is itself a link to alice\'s workspace is refused too', async () => {
+  it("a workspace that is itself a link to alice's workspace is refused too", async () => {
     const carolWs = world.addHome(CAROL);
     renameSync(carolWs, `${carolWs}.real`);
     symlinkSync(path.dirname(world.projectDir(ALICE, 'demo')), carolWs);
@@ -213,12 +228,21 @@ describe('trust: a second user cannot reach root, other users\' files, or stall 
       HostConfig: { Init: true, Binds: [`${elsewhere}:/workspace`], CapDrop: ['ALL'] },
     });
     await c.start();
-    const job = { kind: 'launch', requestId, owner: { slackUserId: BOB.slack_id, user: 'bob', uid: 1002 }, requestedBy: 'bob', project: 'mount', reply: null, gpus: 1, rebuild: false };
+    const job = {
+      kind: 'launch',
+      requestId,
+      owner: { slackUserId: BOB.slack_id, user: 'bob', uid: 1002 },
+      requestedBy: 'bob',
+      project: 'mount',
+      reply: null,
+      gpus: 1,
+      rebuild: false,
+    };
     expect(await queueJob(sign(TEST_JOB_SECRET, job), 'trust-mount')).toBe('failed');
     expect(await exists('mount._.1002')).toBe(false);
   });
 
-  it('a FIFO named .dockerignore or Dockerfile in bob\'s project fails his build with a sentence; alice\'s launch and the heartbeat go on', async () => {
+  it("a FIFO named .dockerignore or Dockerfile in bob's project fails his build with a sentence; alice's launch and the heartbeat go on", async () => {
     world.addProject(BOB, 'fifo');
     execFileSync('mkfifo', [path.join(world.projectDir(BOB, 'fifo'), '.dockerignore')]);
     world.own(BOB, path.join(world.projectDir(BOB, 'fifo'), '.dockerignore'));
@@ -241,7 +265,7 @@ describe('trust: a second user cannot reach root, other users\' files, or stall 
     expect(await exists('fifo._.1002')).toBe(false);
   });
 
-  it('a Dockerfile built FROM alice\'s image (by name, through an ARG, by COPY --from or by image id) is refused', async () => {
+  it("a Dockerfile built FROM alice's image (by name, through an ARG, by COPY --from or by image id) is refused", async () => {
     expect(await imageExists('ds01-1001/demo:latest')).toBe(true); // alice's, from the test above
     const aliceId = (await docker().getImage('ds01-1001/demo:latest').inspect()).Id;
     const variants = {
@@ -262,7 +286,7 @@ describe('trust: a second user cannot reach root, other users\' files, or stall 
     await docker().getContainer('mine._.1002').remove({ force: true });
   });
 
-  it('a container labelled as alice\'s demo is not alice\'s: the lifecycle never retires her real one for it', async () => {
+  it("a container labelled as alice's demo is not alice's: the lifecycle never retires her real one for it", async () => {
     const fake = await docker().createContainer({
       name: 'bobs-thing',
       Image: baseImage(),
@@ -317,7 +341,17 @@ describe('trust: a second user cannot reach root, other users\' files, or stall 
 
   it('a job written straight into Redis (unsigned, or signed with another secret, or altered) is dropped with a log line', async () => {
     expect((await launch(ALICE, 'demo')) || '').toMatch(/running/);
-    const retire = { kind: 'retire', requestId: 'forged00001', owner: { slackUserId: ALICE.slack_id, user: 'alice', uid: 1001 }, requestedBy: 'alice', project: 'demo', reply: null, reason: 'user', relaunch: false, confirmFirst: false };
+    const retire = {
+      kind: 'retire',
+      requestId: 'forged00001',
+      owner: { slackUserId: ALICE.slack_id, user: 'alice', uid: 1001 },
+      requestedBy: 'alice',
+      project: 'demo',
+      reply: null,
+      reason: 'user',
+      relaunch: false,
+      confirmFirst: false,
+    };
     expect(await queueJob(retire, 'forged-1')).toBe('failed');
     expect(await queueJob(sign('x'.repeat(64), retire), 'forged-2')).toBe('failed');
     const altered = { ...sign(TEST_JOB_SECRET, { ...retire, owner: { ...retire.owner, user: 'bob', uid: 1002 }, project: 'p' }), owner: retire.owner, project: 'demo' };
@@ -331,8 +365,21 @@ describe('trust: a second user cannot reach root, other users\' files, or stall 
   it('an event written straight into Redis never reaches Slack', async () => {
     const events = new Queue(EVENTS_QUEUE, { connection: conn });
     const forged = {
-      type: 'container.retired', requestId: 'forgedev001', host: 'gpu1', owner: { slackUserId: ALICE.slack_id, user: 'alice', uid: 1001 }, project: 'demo', reply: null,
-      at: new Date().toISOString(), container: 'demo._.1001', reason: 'admin', requestedBy: 'admin1', gpus: [], ranSeconds: 1, lostPackages: [], packagesUnknown: null, relaunch: false,
+      type: 'container.retired',
+      requestId: 'forgedev001',
+      host: 'gpu1',
+      owner: { slackUserId: ALICE.slack_id, user: 'alice', uid: 1001 },
+      project: 'demo',
+      reply: null,
+      at: new Date().toISOString(),
+      container: 'demo._.1001',
+      reason: 'admin',
+      requestedBy: 'admin1',
+      gpus: [],
+      ranSeconds: 1,
+      lostPackages: [],
+      packagesUnknown: null,
+      relaunch: false,
     };
     const from = h.slack.calls.length;
     await events.add('container.retired', forged);

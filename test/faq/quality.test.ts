@@ -51,7 +51,7 @@ describe('development question set (test/faq/dev.yaml)', () => {
   const score = scoreSet(index, devSet);
   const report = score.misses.map((m) => `  ${m.via}: ${JSON.stringify(m.expected)} -> ${m.got}: ${m.q.slice(0, 100)}`).join('\n');
 
-  it('is big enough and in users\' voices: at least 80 on-topic and 15 off-topic questions', () => {
+  it("is big enough and in users' voices: at least 80 on-topic and 15 off-topic questions", () => {
     expect(devSet.on_topic.length).toBeGreaterThanOrEqual(80);
     expect(devSet.off_topic.length).toBeGreaterThanOrEqual(15);
   });
@@ -104,7 +104,7 @@ describe('layers', () => {
   it('judges a rambling message by its best sentence', () => {
     const q =
       "hey, hope you're well! so this is a bit of a long story. I've been working on my thesis for weeks and my supervisor is " +
-      "getting impatient. anyway. how do I make a pip install stick so it is still there after I relaunch? thanks so much";
+      'getting impatient. anyway. how do I make a pip install stick so it is still there after I relaunch? thanks so much';
     const r = index.ask(q);
     expect(r.confident).toBe(true);
     expect(r.topic?.id).toBe('packages-and-the-image');
@@ -221,7 +221,7 @@ describe('one DM cannot stall the bot (issue 8, finding 4)', () => {
   });
 });
 
-describe('about you: answers use the asker\'s own situation', () => {
+describe("about you: answers use the asker's own situation", () => {
   it('a GPU question says how many GPUs are free right now', () => {
     const r = index.ask('how many gpus does the server have');
     const topicId = r.topic?.id ?? '';

@@ -41,9 +41,7 @@ const REQUIRED_TOPICS = [
 const ctx: UserContext = { adminContact: '<#C0DS01HELP|ds01-help>' };
 
 function buttons(answer: Answer): Button[] {
-  return answer.blocks.flatMap((b: Block) =>
-    b.type === 'actions' ? b.elements : b.type === 'section' && b.accessory ? [b.accessory] : [],
-  );
+  return answer.blocks.flatMap((b: Block) => (b.type === 'actions' ? b.elements : b.type === 'section' && b.accessory ? [b.accessory] : []));
 }
 
 function topicById(id: string) {
@@ -90,9 +88,7 @@ describe('FAQ knowledge base (topics.yaml)', () => {
   });
 
   it('points read_more at pages of the DS01 docs (checked when the reference copy is present)', () => {
-    const missing = existsSync(DOCS_COPY)
-      ? topics.filter((t) => !existsSync(`${DOCS_COPY}/${t.read_more.replace(/#.*$/, '')}`)).map((t) => t.read_more)
-      : [];
+    const missing = existsSync(DOCS_COPY) ? topics.filter((t) => !existsSync(`${DOCS_COPY}/${t.read_more.replace(/#.*$/, '')}`)).map((t) => t.read_more) : [];
     expect(missing).toEqual([]);
   });
 

@@ -1,13 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  allocateGpus,
-  allocationSummary,
-  formatGpuEq,
-  heldGpuEq,
-  isHighDemand,
-  type AllocationInput,
-  type GpuHolder,
-} from '../../workers/gpu/allocator.js';
+import { allocateGpus, allocationSummary, formatGpuEq, heldGpuEq, isHighDemand, type AllocationInput, type GpuHolder } from '../../workers/gpu/allocator.js';
 import type { GpuSlot } from '../../workers/gpu/nvidia-smi.js';
 import type { UserLimits } from '../../src/limits/resource-limits.js';
 import { Ds01Error, ErrorCode } from '../../src/shared/errors.js';
@@ -207,9 +199,7 @@ describe('allocateGpus: limits', () => {
   it('refuses a fourth container for a student, saying how to free one', () => {
     const err = errorOf(() => allocateGpus(input({ userContainerCount: 3 })));
     expect(err.code).toBe(ErrorCode.QuotaReached);
-    expect(err.userMessage).toBe(
-      'You already have 3 containers running, the most your group (student) allows. Retire one with `/ds01 retire <project>` and try again.',
-    );
+    expect(err.userMessage).toBe('You already have 3 containers running, the most your group (student) allows. Retire one with `/ds01 retire <project>` and try again.');
   });
 
   it('refuses a launch that would take a student past 2 GPUs, naming the numbers', () => {

@@ -5,7 +5,17 @@ import type { GpuSlot } from '../../workers/gpu/nvidia-smi.js';
 import type { UserLimits } from '../../src/limits/resource-limits.js';
 
 const gpu = (index: number): GpuSlot => ({ uuid: `GPU-${index}`, slot: String(index), index, name: 'A100', memoryMiB: 40960, kind: 'gpu', gpuEq: 1 });
-const mig = (index: number, dev: number): GpuSlot => ({ uuid: `MIG-${index}-${dev}`, slot: `${index}:${dev}`, index, name: 'A100 3g', memoryMiB: null, kind: 'mig', profile: '3g.40gb', parentUuid: `GPU-${index}`, gpuEq: 3 / 7 });
+const mig = (index: number, dev: number): GpuSlot => ({
+  uuid: `MIG-${index}-${dev}`,
+  slot: `${index}:${dev}`,
+  index,
+  name: 'A100 3g',
+  memoryMiB: null,
+  kind: 'mig',
+  profile: '3g.40gb',
+  parentUuid: `GPU-${index}`,
+  gpuEq: 3 / 7,
+});
 const slots = [gpu(0), gpu(1), mig(2, 0), mig(2, 1), gpu(3)];
 const facts = (f: Partial<EngineGpuFacts>): EngineGpuFacts => ({ requests: [], visibleDevices: null, runtime: 'runc', ...f });
 
@@ -40,10 +50,22 @@ describe('which GPUs a container holds, read from the engine', () => {
     const limits = { group: 'student', maxGpuSlotsPerContainer: 2, maxContainersPerUser: 3, maxGpuEquivalents: null } as unknown as UserLimits;
     const full = [gpu(0), gpu(1)];
     const held = claimedUuids(full, [], facts({ requests: [{ deviceIds: [], count: 1 }] }));
-    const got = allocateGpus({ slots: full, holders: [{ container: 'devcontainer', user: 'unknown', gpuUuids: held }], request: { user: 'alice', count: 1 }, limits, userContainerCount: 0 });
+    const got = allocateGpus({
+      slots: full,
+      holders: [{ container: 'devcontainer', user: 'unknown', gpuUuids: held }],
+      request: { user: 'alice', count: 1 },
+      limits,
+      userContainerCount: 0,
+    });
     expect(got.slots.map((s) => s.uuid)).toEqual(['GPU-1']);
     expect(() =>
-      allocateGpus({ slots: full, holders: [{ container: 'devcontainer', user: 'unknown', gpuUuids: claimedUuids(full, [], facts({ requests: [{ deviceIds: [], count: -1 }] })) }], request: { user: 'alice', count: 1 }, limits, userContainerCount: 0 }),
+      allocateGpus({
+        slots: full,
+        holders: [{ container: 'devcontainer', user: 'unknown', gpuUuids: claimedUuids(full, [], facts({ requests: [{ deviceIds: [], count: -1 }] })) }],
+        request: { user: 'alice', count: 1 },
+        limits,
+        userContainerCount: 0,
+      }),
     ).toThrow(/in use/);
   });
 });

@@ -2,13 +2,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  FakeInventory,
-  NvidiaSmiInventory,
-  fakeGpuUuid,
-  inventoryFor,
-  parseGpuMode,
-} from '../../workers/gpu/inventory.js';
+import { FakeInventory, NvidiaSmiInventory, fakeGpuUuid, inventoryFor, parseGpuMode } from '../../workers/gpu/inventory.js';
 import { Ds01Error, ErrorCode } from '../../src/shared/errors.js';
 
 const UUID_SHAPE = /^GPU-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -74,16 +68,13 @@ describe('parseGpuMode (DS01_GPUS)', () => {
     expect(parseGpuMode('FAKE:2')).toEqual({ mode: 'fake', count: 2 });
   });
 
-  it.each(['', 'gpu', 'fake', 'fake:', 'fake:-1', 'fake:two', 'fake:1.5', 'fake:999', 'nvidia:4'])(
-    'refuses %j with a message that says what to set instead',
-    (value) => {
-      const err = caught(() => parseGpuMode(value));
-      expect(err).toBeInstanceOf(Ds01Error);
-      expect((err as Ds01Error).code).toBe(ErrorCode.Config);
-      expect((err as Ds01Error).userMessage).toContain('`nvidia`');
-      expect((err as Ds01Error).userMessage).toContain('fake:4');
-    },
-  );
+  it.each(['', 'gpu', 'fake', 'fake:', 'fake:-1', 'fake:two', 'fake:1.5', 'fake:999', 'nvidia:4'])('refuses %j with a message that says what to set instead', (value) => {
+    const err = caught(() => parseGpuMode(value));
+    expect(err).toBeInstanceOf(Ds01Error);
+    expect((err as Ds01Error).code).toBe(ErrorCode.Config);
+    expect((err as Ds01Error).userMessage).toContain('`nvidia`');
+    expect((err as Ds01Error).userMessage).toContain('fake:4');
+  });
 
   it('builds the matching inventory', () => {
     expect(inventoryFor(parseGpuMode('fake:3'), 'h').mode).toBe('fake');
@@ -119,10 +110,7 @@ esac
     emptyDir = mkdtempSync(join(tmpdir(), 'ds01-nopath-'));
     writeFileSync(join(dir, 'nvidia-smi'), script);
     chmodSync(join(dir, 'nvidia-smi'), 0o755);
-    writeFileSync(
-      join(dir, 'broken-smi'),
-      '#!/bin/sh\necho "NVIDIA-SMI has failed because it couldn\'t communicate with the NVIDIA driver." >&2\nexit 9\n',
-    );
+    writeFileSync(join(dir, 'broken-smi'), '#!/bin/sh\necho "NVIDIA-SMI has failed because it couldn\'t communicate with the NVIDIA driver." >&2\nexit 9\n');
     chmodSync(join(dir, 'broken-smi'), 0o755);
     // Blocks on stdin (which stays open) until the timeout kills it.
     writeFileSync(join(dir, 'hung-smi'), '#!/bin/sh\nread line\n');

@@ -1,13 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  buildGpuSlots,
-  isNotAvailable,
-  migProfileGpuEq,
-  parseGpuList,
-  parseGpuQuery,
-  parseGpuSlots,
-  parseUtilisation,
-} from '../../workers/gpu/nvidia-smi.js';
+import { buildGpuSlots, isNotAvailable, migProfileGpuEq, parseGpuList, parseGpuQuery, parseGpuSlots, parseUtilisation } from '../../workers/gpu/nvidia-smi.js';
 import { Ds01Error, ErrorCode } from '../../src/shared/errors.js';
 
 // Real-format nvidia-smi output. UUIDs are made up but shaped like the driver's.
@@ -214,10 +206,7 @@ describe('buildGpuSlots / parseGpuSlots', () => {
   });
 
   it('uses 4 slices per GPU on an A30', () => {
-    const slots = parseGpuSlots(
-      '0, GPU-a30, NVIDIA A30, 24576, Enabled\n',
-      'GPU 0: NVIDIA A30 (UUID: GPU-a30)\n  MIG 2g.12gb     Device  0: (UUID: MIG-x)\n',
-    );
+    const slots = parseGpuSlots('0, GPU-a30, NVIDIA A30, 24576, Enabled\n', 'GPU 0: NVIDIA A30 (UUID: GPU-a30)\n  MIG 2g.12gb     Device  0: (UUID: MIG-x)\n');
     expect(slots[0]?.gpuEq).toBeCloseTo(0.5);
   });
 });

@@ -3,8 +3,22 @@ import type { HostSnapshot } from '../../src/contract/hosts.js';
 import { placeLaunch, type PlacementRequest } from '../../src/hosts/placement.js';
 import type { UserLimits } from '../../src/limits/resource-limits.js';
 
-const gpu = (slot: string, holder: string | null, gpuEq = 1) => ({ slot, uuid: `U-${slot}-${Math.random()}`, name: 'A100', gpuEq, holder: holder ? { container: `${holder}-c`, user: holder, managed: true } : null });
-const host = (hostId: string, gpus: HostSnapshot['gpus'], extra: Partial<HostSnapshot> = {}): HostSnapshot => ({ hostId, updatedAt: new Date().toISOString(), gpuMode: 'fake', gpus, containers: [], images: [], ...extra });
+const gpu = (slot: string, holder: string | null, gpuEq = 1) => ({
+  slot,
+  uuid: `U-${slot}-${Math.random()}`,
+  name: 'A100',
+  gpuEq,
+  holder: holder ? { container: `${holder}-c`, user: holder, managed: true } : null,
+});
+const host = (hostId: string, gpus: HostSnapshot['gpus'], extra: Partial<HostSnapshot> = {}): HostSnapshot => ({
+  hostId,
+  updatedAt: new Date().toISOString(),
+  gpuMode: 'fake',
+  gpus,
+  containers: [],
+  images: [],
+  ...extra,
+});
 const limits = { group: 'student', maxGpuEquivalents: 2, maxGpuSlotsPerContainer: 2, maxContainersPerUser: null } as unknown as UserLimits;
 const req = (over: Partial<PlacementRequest> = {}): PlacementRequest => ({ user: 'alice', uid: 1001, project: 'demo', gpus: 1, limits, sharedWorkspaces: true, ...over });
 
@@ -15,7 +29,7 @@ describe('placement across hosts', () => {
     const p = placeLaunch([a, b], req());
     expect(p.kind === 'host' && p.host.hostId).toBe('gpuB'); // 3/7 allocated < 1/2
   });
-  it('among hosts with room, the one with the project\'s image comes first', () => {
+  it("among hosts with room, the one with the project's image comes first", () => {
     const images = [{ user: 'alice', uid: 1001, project: 'demo', image: 'ds01-1001/demo:latest', createdAt: new Date().toISOString(), packages: { python: [], system: [] } }];
     const a = host('gpuA', [gpu('0', null), gpu('1', null)]);
     const b = host('gpuB', [gpu('0', 'bob'), gpu('1', null)], { images });
@@ -46,7 +60,7 @@ describe('placement across hosts', () => {
     const p = placeLaunch([host('gpuA', [gpu('0', null)])], req({ gpus: 2 }));
     expect(p.kind).toBe('refuse');
   });
-  it('workspaces local to a host: only the host with the project\'s image, and the wait is pinned to it', () => {
+  it("workspaces local to a host: only the host with the project's image, and the wait is pinned to it", () => {
     const images = [{ user: 'alice', uid: 1001, project: 'demo', image: 'ds01-1001/demo:latest', createdAt: new Date().toISOString(), packages: { python: [], system: [] } }];
     const a = host('gpuA', [gpu('0', null)]);
     const b = host('gpuB', [gpu('0', 'bob')], { images });

@@ -20,7 +20,7 @@ describe('which images a Dockerfile builds from', () => {
     expect(imageReferences(df, args)).toEqual(['ds01-1001/demo:latest', 'ds01-1002/thesis:latest', 'docker.io/ds01-1003/x:latest', 'ds01-1004/y']);
   });
 
-  it('names the first image that is another user\'s, and allows the owner\'s and public ones', () => {
+  it("names the first image that is another user's, and allows the owner's and public ones", () => {
     expect(foreignImage(['python:3.11', 'ds01-1002/a:latest'], 1002)).toBeNull();
     expect(foreignImage(['python:3.11', 'DS01-1001/a'], 1002)).toBe('DS01-1001/a');
     expect(ds01Owner('index.docker.io/ds01-7/x')).toBe(7);
@@ -29,7 +29,10 @@ describe('which images a Dockerfile builds from', () => {
   });
 
   it('substitutes every variable form, and a hostile word stays linear (an unclosed ${ is kept as written)', () => {
-    const vars = new Map([['A', 'x'], ['E', '']]);
+    const vars = new Map([
+      ['A', 'x'],
+      ['E', ''],
+    ]);
     expect(substitute('${A}-$A-${E:-d}-${A:+alt}-${E:+no}-$-${nope}', vars)).toBe('x-x-d-alt--$-');
     const hostile = '${A'.repeat(50_000);
     expect(substitute(hostile, vars)).toBe(hostile);

@@ -119,7 +119,9 @@ describe('BuildLog', () => {
       { stream: 'Step 1/3 : FROM pytorch/nosuch:latest' },
       { stream: '\n' },
       {
-        errorDetail: { message: "pull access denied for pytorch/nosuch, repository does not exist or may require 'docker login': denied: requested access to the resource is denied" },
+        errorDetail: {
+          message: "pull access denied for pytorch/nosuch, repository does not exist or may require 'docker login': denied: requested access to the resource is denied",
+        },
         error: "pull access denied for pytorch/nosuch, repository does not exist or may require 'docker login': denied: requested access to the resource is denied",
       },
     ]);
@@ -156,7 +158,10 @@ describe('hintFor', () => {
     ["The command '/bin/sh -c apt-get install -y foo' returned a non-zero code: 100", /One of the build steps failed/],
     ['OSError: [Errno 28] No space left on device', /disk space/],
     ['write /var/lib/docker/tmp/x: no space left on device', /disk space/],
-    ["WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) after connection broken by 'NewConnectionError('<pip._vendor.urllib3.connection.HTTPSConnection object at 0x7f>: Failed to establish a new connection: [Errno -3] Temporary failure in name resolution')': /simple/einops/", /could not reach the internet/],
+    [
+      "WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) after connection broken by 'NewConnectionError('<pip._vendor.urllib3.connection.HTTPSConnection object at 0x7f>: Failed to establish a new connection: [Errno -3] Temporary failure in name resolution')': /simple/einops/",
+      /could not reach the internet/,
+    ],
     ["Err:1 http://archive.ubuntu.com/ubuntu jammy InRelease\n  Temporary failure resolving 'archive.ubuntu.com'", /could not reach the internet/],
     ['fatal: unable to access https://github.com/x/y.git/: Could not resolve host: github.com', /could not reach the internet/],
     ["pull access denied for foo/bar, repository does not exist or may require 'docker login'", /base image/],

@@ -188,9 +188,7 @@ CMD ["python"]
   it('extends a single-line pip install on the same line', () => {
     const df = 'FROM python:3.11\n# Custom additional packages\nRUN pip install --no-cache-dir einops && pip cache purge\nCMD ["python"]\n';
     const r = plan({ dockerfile: df, python: ['rich', 'httpx>=0.27'] });
-    expect(r.dockerfile).toBe(
-      "FROM python:3.11\n# Custom additional packages\nRUN pip install --no-cache-dir einops rich 'httpx>=0.27' && pip cache purge\nCMD [\"python\"]\n",
-    );
+    expect(r.dockerfile).toBe('FROM python:3.11\n# Custom additional packages\nRUN pip install --no-cache-dir einops rich \'httpx>=0.27\' && pip cache purge\nCMD ["python"]\n');
   });
 });
 
@@ -210,13 +208,11 @@ describe('no duplicates, replacement in place', () => {
       { from: 'scipy', to: 'scipy==1.13.1' },
       { from: 'scikit-learn', to: 'scikit_learn>=1.5' },
     ]);
-    expect(r.dockerfile).toBe(
-      GENERATED.replace('    scipy \\', '    scipy==1.13.1 \\').replace('    scikit-learn \\', "    'scikit_learn>=1.5' \\"),
-    );
+    expect(r.dockerfile).toBe(GENERATED.replace('    scipy \\', '    scipy==1.13.1 \\').replace('    scikit-learn \\', "    'scikit_learn>=1.5' \\"));
   });
 
   it('a bare name does not remove an existing pin', () => {
-    const df = 'FROM python:3.11\n# Custom additional packages\nRUN pip install --no-cache-dir \\\n    \'rich==13.7.1\'\n';
+    const df = "FROM python:3.11\n# Custom additional packages\nRUN pip install --no-cache-dir \\\n    'rich==13.7.1'\n";
     const r = plan({ dockerfile: df, python: ['rich'] });
     expect(r.changed).toBe(false);
     expect(r.alreadyPresent.python).toEqual(['rich']);
@@ -295,9 +291,7 @@ describe('system packages', () => {
   it('extends a one-line apt-get install on the same line', () => {
     const df = 'FROM ubuntu\nRUN DEBIAN_FRONTEND=noninteractive apt-get install -y -o Dpkg::Use-Pty=0 git curl; rm -rf /var/lib/apt/lists/*\n';
     const r = plan({ dockerfile: df, system: ['ffmpeg'] });
-    expect(r.dockerfile).toBe(
-      'FROM ubuntu\nRUN DEBIAN_FRONTEND=noninteractive apt-get install -y -o Dpkg::Use-Pty=0 git curl ffmpeg; rm -rf /var/lib/apt/lists/*\n',
-    );
+    expect(r.dockerfile).toBe('FROM ubuntu\nRUN DEBIAN_FRONTEND=noninteractive apt-get install -y -o Dpkg::Use-Pty=0 git curl ffmpeg; rm -rf /var/lib/apt/lists/*\n');
   });
 
   it('adds a managed apt block when there is no apt-get install, before the Python packages', () => {
@@ -440,7 +434,11 @@ describe('hostile files in the project folder', () => {
 
   it('refuses a requirements.txt over the size cap when it is the file to edit', () => {
     const err = userError(() =>
-      plan({ dockerfile: 'FROM python:3.11\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n', requirementsTxt: 'x'.repeat(MAX_REQUIREMENTS_CHARS + 1), python: ['einops'] }),
+      plan({
+        dockerfile: 'FROM python:3.11\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n',
+        requirementsTxt: 'x'.repeat(MAX_REQUIREMENTS_CHARS + 1),
+        python: ['einops'],
+      }),
     );
     expect(err.code).toBe(ErrorCode.BadInput);
     expect(err.userMessage).toMatch(/requirements\.txt is larger than/);

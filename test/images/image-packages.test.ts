@@ -104,7 +104,7 @@ afterEach(async () => {
 
 const ME = { user: 'tester', uid: process.getuid!(), gid: process.getgid!() };
 
-describe('reading a project\'s packages (as its owner)', () => {
+describe("reading a project's packages (as its owner)", () => {
   it('reads the Dockerfile, and reads again only when the image changed', async () => {
     const reader = new ImagePackagesReader();
     await writeFile(path.join(project, 'Dockerfile'), GENERATED);

@@ -16,7 +16,7 @@ async function* fiftyMegabytesWithoutNewline(): AsyncGenerator<Buffer> {
   yield Buffer.from('"}\n{"stream":"after the flood\\n"}\n');
 }
 
-describe('reading the engine\'s JSON-lines build stream', () => {
+describe("reading the engine's JSON-lines build stream", () => {
   it('hands over each object in order, across arbitrary chunk boundaries', async () => {
     const text = '{"stream":"Step 1/2 : FROM x"}\r\n{"stream":"\\n"}\r\n{"aux":{"ID":"sha256:abc"}}\r\n';
     const chunks = [...text].map((c) => c); // one character per chunk

@@ -117,12 +117,7 @@ describe('readPackageModalValues', () => {
   });
 
   it('refuses values of the wrong shape', () => {
-    for (const bad of [
-      { python: { python_input: { value: 42 } } },
-      { options: { options_input: { selected_options: 'no_cache' } } },
-      { python: 'einops' },
-      'nonsense',
-    ]) {
+    for (const bad of [{ python: { python_input: { value: 42 } } }, { options: { options_input: { selected_options: 'no_cache' } } }, { python: 'einops' }, 'nonsense']) {
       let thrown: unknown;
       try {
         readPackageModalValues(bad);

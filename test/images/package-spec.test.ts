@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  PACKAGE_LIMITS,
-  debianPackageName,
-  packageName,
-  parsePackageLines,
-  parsePackageSpec,
-  validatePackageRequest,
-} from '../../src/images/package-spec.js';
+import { PACKAGE_LIMITS, debianPackageName, packageName, parsePackageLines, parsePackageSpec, validatePackageRequest } from '../../src/images/package-spec.js';
 
 describe('parsePackageLines (python)', () => {
   it.each([

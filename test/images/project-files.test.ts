@@ -193,11 +193,7 @@ describe('applyImageEdit', () => {
       }
     };
 
-    const results = await Promise.all(
-      names.map((name, i) =>
-        applyImageEdit(ME, project, { python: [name, 'shared-pkg'], system: i % 2 === 0 ? ['ffmpeg'] : ['sox'] }, { lock }),
-      ),
-    );
+    const results = await Promise.all(names.map((name, i) => applyImageEdit(ME, project, { python: [name, 'shared-pkg'], system: i % 2 === 0 ? ['ffmpeg'] : ['sox'] }, { lock })));
 
     expect(maxInside).toBe(1);
     const final = await readFile(path.join(project, 'Dockerfile'), 'utf8');

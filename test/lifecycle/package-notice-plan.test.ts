@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseDs01Config } from '../../src/config/ds01-config.js';
-import {
-  MAX_LISTED,
-  dayOf,
-  declaredVersions,
-  inQuietHours,
-  noticeLists,
-  parseUserSite,
-  planNotice,
-  type WatchState,
-} from '../../workers/lifecycle/package-notice-plan.js';
+import { MAX_LISTED, dayOf, declaredVersions, inQuietHours, noticeLists, parseUserSite, planNotice, type WatchState } from '../../workers/lifecycle/package-notice-plan.js';
 
 const empty = (): WatchState => ({ offered: new Map(), silenced: new Set(), added: new Map() });
 const site = (...specs: string[]) => specs.map((s) => ({ name: s.split('==')[0]!, version: s.split('==')[1]! }));
@@ -82,7 +73,7 @@ describe('what to tell the owner', () => {
     expect(planNotice(site('tqdm==4.0.0', 'einops==0.7.0'), declared, s).nowAdded).toEqual([]);
   });
 
-  it("the message lists offered, unanswered packages still there, and offered ones the image now has", () => {
+  it('the message lists offered, unanswered packages still there, and offered ones the image now has', () => {
     const s = empty();
     for (const n of ['a', 'b', 'c', 'gone']) s.offered.set(n, { v: '1', at: '2026-11-24T10:00:00.000Z' });
     s.silenced.add('b');
@@ -117,7 +108,10 @@ describe('quiet hours and the daily cap', () => {
   it('config: defaults when absent; bad values are refused with the key named', () => {
     const base = 'workspaces: /home/{user}/workspace\nlimits_file: l.yaml\nusers:\n  - { slack_id: U0ALICE, user: alice, uid: 1001 }\n';
     expect(parseDs01Config(base, '/tmp').package_notices).toEqual({ timezone: 'UTC', daily_cap: 5, off_for_groups: [] });
-    const set = parseDs01Config(`${base}package_notices:\n  quiet_hours: { from: "22:00", to: "07:00" }\n  timezone: Europe/Berlin\n  daily_cap: 2\n  off_for_groups: [admin]\n`, '/tmp');
+    const set = parseDs01Config(
+      `${base}package_notices:\n  quiet_hours: { from: "22:00", to: "07:00" }\n  timezone: Europe/Berlin\n  daily_cap: 2\n  off_for_groups: [admin]\n`,
+      '/tmp',
+    );
     expect(set.package_notices).toEqual({ quiet_hours: { from: '22:00', to: '07:00' }, timezone: 'Europe/Berlin', daily_cap: 2, off_for_groups: ['admin'] });
     expect(() => parseDs01Config(`${base}package_notices:\n  quiet_hours: { from: "25:00", to: "07:00" }\n`, '/tmp')).toThrow(/package_notices\.quiet_hours\.from.*22:00/);
     expect(() => parseDs01Config(`${base}package_notices:\n  timezone: Mars/Olympus\n`, '/tmp')).toThrow(/package_notices\.timezone.*time zone/);

@@ -3,15 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  effectiveLimits,
-  loadResourceLimits,
-  loadUserOverrides,
-  parseResourceLimits,
-  parseSize,
-  sanitizeUsername,
-  type ResourceLimits,
-} from '../../src/limits/resource-limits.js';
+import { effectiveLimits, loadResourceLimits, loadUserOverrides, parseResourceLimits, parseSize, sanitizeUsername, type ResourceLimits } from '../../src/limits/resource-limits.js';
 import { Ds01Error, ErrorCode } from '../../src/shared/errors.js';
 import { LIMITS_FILE } from '../support/paths.js';
 
@@ -132,9 +124,7 @@ describe("DS01's resource-limits.yaml", () => {
 
   it('falls back to default_group for a user with no group or an unknown group', () => {
     expect(effectiveLimits(limits, { user: 'localuser' }).group).toBe('student');
-    expect(effectiveLimits(limits, { user: 'localuser', group: 'visitors' })).toEqual(
-      effectiveLimits(limits, { user: 'localuser', group: 'student' }),
-    );
+    expect(effectiveLimits(limits, { user: 'localuser', group: 'visitors' })).toEqual(effectiveLimits(limits, { user: 'localuser', group: 'student' }));
   });
 
   it("applies a user's overrides from user-overrides.yaml on top of their group, null meaning never", () => {
@@ -184,9 +174,7 @@ describe("DS01's resource-limits.yaml", () => {
     const err = errorOf(() => effectiveLimits(limits, { user: 'alice', overrides: { alice: { memory: 'lots' } } }));
     expect(err.code).toBe(ErrorCode.Config);
     expect(err.userMessage).toContain('alice.memory');
-    expect(errorOf(() => loadUserOverrides(writeYaml('bad-overrides.yaml', 'bob:\n  max_cpus: many\n'))).userMessage).toContain(
-      'bob.max_cpus',
-    );
+    expect(errorOf(() => loadUserOverrides(writeYaml('bad-overrides.yaml', 'bob:\n  max_cpus: many\n'))).userMessage).toContain('bob.max_cpus');
   });
 });
 

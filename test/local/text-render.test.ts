@@ -8,10 +8,22 @@ describe('Block Kit as text for the local console', () => {
       text: 'fallback',
       blocks: [
         { type: 'header', text: { type: 'plain_text', text: 'demo' } },
-        { type: 'section', block_id: 's1', text: { type: 'mrkdwn', text: 'Hi <@U0ALICE>, see <https://x.org|the docs>' }, accessory: { type: 'button', action_id: 'a1', value: 'v1', text: { type: 'plain_text', text: 'Open' } } },
+        {
+          type: 'section',
+          block_id: 's1',
+          text: { type: 'mrkdwn', text: 'Hi <@U0ALICE>, see <https://x.org|the docs>' },
+          accessory: { type: 'button', action_id: 'a1', value: 'v1', text: { type: 'plain_text', text: 'Open' } },
+        },
         { type: 'divider' },
         { type: 'context', elements: [{ type: 'mrkdwn', text: 'small print' }] },
-        { type: 'actions', block_id: 'b2', elements: [{ type: 'button', action_id: 'keep', value: 'demo', text: { type: 'plain_text', text: 'Keep alive' } }, { type: 'button', action_id: 'add', value: '{"p":1}', text: { type: 'plain_text', text: 'Add to image' } }] },
+        {
+          type: 'actions',
+          block_id: 'b2',
+          elements: [
+            { type: 'button', action_id: 'keep', value: 'demo', text: { type: 'plain_text', text: 'Keep alive' } },
+            { type: 'button', action_id: 'add', value: '{"p":1}', text: { type: 'plain_text', text: 'Add to image' } },
+          ],
+        },
       ],
     });
     expect(r.lines).toEqual(['== demo ==', 'Hi @U0ALICE, see the docs (https://x.org)', '---', '  small print']);
@@ -35,8 +47,11 @@ describe('Block Kit as text for the local console', () => {
     expect(plainMrkdwn(s).length).toBe(s.length);
   });
 
-  it("the package modal becomes questions, and the answers its view.state the handler reads", () => {
-    const view = packageModalView({ project: 'demo', host: 'gpu1', privateMetadata: '{"project":"demo"}', alreadyAdded: { python: [], system: [] } }) as unknown as Record<string, unknown>;
+  it('the package modal becomes questions, and the answers its view.state the handler reads', () => {
+    const view = packageModalView({ project: 'demo', host: 'gpu1', privateMetadata: '{"project":"demo"}', alreadyAdded: { python: [], system: [] } }) as unknown as Record<
+      string,
+      unknown
+    >;
     const qs = modalQuestions(view);
     expect(qs.map((q) => q.kind)).toContain('text');
     const python = qs.findIndex((q) => q.action_id === 'python_input');

@@ -20,16 +20,65 @@ import { readJsonLines } from '../../workers/images/json-lines.js';
 
 // --- hostile text ----------------------------------------------------------------------------
 
-const PIECES = [' ', '\t', '\\', '\\\n', '"', "'", '`', '\0', '\r', '\n', '\r\n', '#', '.', '-', '_', '=', ',', '[', ']', '<<', '$(', ')', ';', '&&', '|', '\u001b[', '\u2028', '\uFEFF', 'é', '🐳', '\uD800'];
-const WORDS = ['RUN', 'FROM', 'pip', 'install', 'apt-get', '-r', 'requirements.txt', 'numpy', 'rich>=13', 'COPY', '.', 'EOF', 'Step 1/2 :', 'launch', 'retire', 'help', '--gpus', 'demo', 'users:', 'workspaces:'];
+const PIECES = [
+  ' ',
+  '\t',
+  '\\',
+  '\\\n',
+  '"',
+  "'",
+  '`',
+  '\0',
+  '\r',
+  '\n',
+  '\r\n',
+  '#',
+  '.',
+  '-',
+  '_',
+  '=',
+  ',',
+  '[',
+  ']',
+  '<<',
+  '$(',
+  ')',
+  ';',
+  '&&',
+  '|',
+  '\u001b[',
+  '\u2028',
+  '\uFEFF',
+  'é',
+  '🐳',
+  '\uD800',
+];
+const WORDS = [
+  'RUN',
+  'FROM',
+  'pip',
+  'install',
+  'apt-get',
+  '-r',
+  'requirements.txt',
+  'numpy',
+  'rich>=13',
+  'COPY',
+  '.',
+  'EOF',
+  'Step 1/2 :',
+  'launch',
+  'retire',
+  'help',
+  '--gpus',
+  'demo',
+  'users:',
+  'workspaces:',
+];
 
-const run = fc
-  .tuple(fc.constantFrom(...PIECES, 'a', '0'), fc.integer({ min: 1, max: 5_000 }))
-  .map(([piece, n]) => piece.repeat(n));
-const hugeRun = fc
-  .tuple(fc.constantFrom(' ', '\t', '.', '\\', '\r', 'x', "'", '"'), fc.integer({ min: 20_000, max: 120_000 }))
-  .map(([piece, n]) => piece.repeat(n));
-const nestedQuotes = fc.integer({ min: 1, max: 300 }).map((n) => `${'"\''.repeat(n)}x${"'\"".repeat(n - 1)}`);
+const run = fc.tuple(fc.constantFrom(...PIECES, 'a', '0'), fc.integer({ min: 1, max: 5_000 })).map(([piece, n]) => piece.repeat(n));
+const hugeRun = fc.tuple(fc.constantFrom(' ', '\t', '.', '\\', '\r', 'x', "'", '"'), fc.integer({ min: 20_000, max: 120_000 })).map(([piece, n]) => piece.repeat(n));
+const nestedQuotes = fc.integer({ min: 1, max: 300 }).map((n) => `${'"\''.repeat(n)}x${'\'"'.repeat(n - 1)}`);
 const fragment = fc.oneof(
   { weight: 4, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
   { weight: 4, arbitrary: fc.constantFrom(...PIECES, ...WORDS) },
@@ -42,7 +91,26 @@ const hostileText = fc.oneof(
   { weight: 1, arbitrary: fc.tuple(fc.array(fragment, { maxLength: 5 }), hugeRun).map(([parts, huge]) => parts.join('') + huge + parts.join('')) },
 );
 /** Lines of hostile text joined by newlines, the shape of a Dockerfile or requirements.txt. */
-const hostileFile = fc.array(fc.oneof(hostileText, fc.constantFrom('FROM python:3.11', 'RUN pip install numpy \\', '    rich', 'COPY requirements.txt .', 'RUN pip install -r requirements.txt', '# Custom additional packages', 'USER app', 'RUN <<EOF', 'EOF', 'RUN apt-get install -y git')), { maxLength: 25 }).map((lines) => lines.join('\n'));
+const hostileFile = fc
+  .array(
+    fc.oneof(
+      hostileText,
+      fc.constantFrom(
+        'FROM python:3.11',
+        'RUN pip install numpy \\',
+        '    rich',
+        'COPY requirements.txt .',
+        'RUN pip install -r requirements.txt',
+        '# Custom additional packages',
+        'USER app',
+        'RUN <<EOF',
+        'EOF',
+        'RUN apt-get install -y git',
+      ),
+    ),
+    { maxLength: 25 },
+  )
+  .map((lines) => lines.join('\n'));
 
 // --- what counts as a sentence ----------------------------------------------------------------
 
@@ -57,7 +125,10 @@ function expectSentence(text: unknown, input: string): void {
   expect(t[0], `${context}: ${t.slice(0, 80)}`).toMatch(/[A-Z`…]/);
   expect(t.at(-1), `${context}: ${t.slice(-80)}`).toMatch(/[.!?:`)]/);
   // Quoted user text may contain anything; outside the quotes there is no debris.
-  const ours = t.split('`').filter((_, i) => i % 2 === 0).join(' ');
+  const ours = t
+    .split('`')
+    .filter((_, i) => i % 2 === 0)
+    .join(' ');
   expect(ours, context).not.toMatch(/undefined|\[object |NaN|Error:|\n\s+at /);
 }
 
@@ -101,7 +172,7 @@ describe('properties: project names', () => {
     .map(([head, rest]) => head + rest.map(([sep, run]) => sep + run).join(''))
     .filter((n) => n.length <= 64);
 
-  it('accepts every name in Docker\'s grammar, and the image and container names built from it', () => {
+  it("accepts every name in Docker's grammar, and the image and container names built from it", () => {
     fc.assert(
       fc.property(grammarName, (name) => {
         expect(ProjectName.safeParse(name).success, name).toBe(true);
@@ -117,16 +188,24 @@ describe('properties: project names', () => {
 
   it('refuses anything else with a reason, never an exception', () => {
     fc.assert(
-      fc.property(fc.oneof(hostileText, grammarName.map((n) => `${n}_`), grammarName.map((n) => `-${n}`), grammarName.map((n) => `${n}..x`)), (name) => {
-        const r = ProjectName.safeParse(name);
-        if (!r.success) {
-          expect(r.error.issues[0]!.message.length).toBeGreaterThan(10);
-          const cmd = parseCommand(`launch ${JSON.stringify(name).slice(0, 1_900)}`);
-          if (!cmd.ok) expectSentence(cmd.message, name);
-        } else {
-          expect(name).toMatch(/^[a-z0-9]/);
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          hostileText,
+          grammarName.map((n) => `${n}_`),
+          grammarName.map((n) => `-${n}`),
+          grammarName.map((n) => `${n}..x`),
+        ),
+        (name) => {
+          const r = ProjectName.safeParse(name);
+          if (!r.success) {
+            expect(r.error.issues[0]!.message.length).toBeGreaterThan(10);
+            const cmd = parseCommand(`launch ${JSON.stringify(name).slice(0, 1_900)}`);
+            if (!cmd.ok) expectSentence(cmd.message, name);
+          } else {
+            expect(name).toMatch(/^[a-z0-9]/);
+          }
+        },
+      ),
       RUNS,
     );
   });
@@ -159,7 +238,12 @@ describe('properties: package lines from the modal', () => {
         const r = parsePackageLines(kind, text);
         if (!r.ok) return;
         for (const spec of r.packages) expect(parsePackageSpec(kind, spec)).toEqual({ ok: true, spec });
-        const plan = planImageEdit({ dockerfile: 'FROM python:3.11\n', requirementsTxt: null, python: kind === 'python' ? r.packages : [], system: kind === 'system' ? r.packages : [] });
+        const plan = planImageEdit({
+          dockerfile: 'FROM python:3.11\n',
+          requirementsTxt: null,
+          python: kind === 'python' ? r.packages : [],
+          system: kind === 'system' ? r.packages : [],
+        });
         expect(plan.added[kind]).toEqual(r.packages);
       }),
       RUNS,
@@ -227,12 +311,21 @@ describe('properties: build logs', () => {
   it('reads any byte stream, however it is chunked, without buffering more than the cap', async () => {
     const cap = 4_096;
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.oneof(fc.uint8Array({ maxLength: 3_000 }), hostileText.map((t) => Buffer.from(t, 'utf8'))), { maxLength: 20 }), async (chunks) => {
-        let delivered = 0;
-        const stats = await readJsonLines(Readable.from(chunks.map((c) => Buffer.from(c))), () => void (delivered += 1), { maxLineChars: cap });
-        expect(stats.maxBuffered).toBeLessThanOrEqual(cap);
-        expect(stats.objects).toBe(delivered);
-      }),
+      fc.asyncProperty(
+        fc.array(
+          fc.oneof(
+            fc.uint8Array({ maxLength: 3_000 }),
+            hostileText.map((t) => Buffer.from(t, 'utf8')),
+          ),
+          { maxLength: 20 },
+        ),
+        async (chunks) => {
+          let delivered = 0;
+          const stats = await readJsonLines(Readable.from(chunks.map((c) => Buffer.from(c))), () => void (delivered += 1), { maxLineChars: cap });
+          expect(stats.maxBuffered).toBeLessThanOrEqual(cap);
+          expect(stats.objects).toBe(delivered);
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -240,7 +333,9 @@ describe('properties: build logs', () => {
 
 describe('properties: the bot config file', () => {
   const GOOD = 'workspaces: /home/{user}/workspace\nlimits_file: ./limits.yaml\nusers:\n  - { slack_id: U0ALICE, user: alice, uid: 1001 }\n';
-  const mutated = fc.tuple(fc.integer({ min: 0, max: GOOD.length }), fc.integer({ min: 0, max: 20 }), hostileText).map(([at, cut, insert]) => GOOD.slice(0, at) + insert + GOOD.slice(at + cut));
+  const mutated = fc
+    .tuple(fc.integer({ min: 0, max: GOOD.length }), fc.integer({ min: 0, max: 20 }), hostileText)
+    .map(([at, cut, insert]) => GOOD.slice(0, at) + insert + GOOD.slice(at + cut));
 
   it('reads any text as a config or refuses it with a message naming the file', () => {
     fc.assert(

@@ -4,7 +4,7 @@ import { fairOrder, ordinal, placeText } from '../../src/queue/gpu-queue.js';
 const e = (seq: number, user: string) => ({ seq, owner: { user } });
 
 describe('the GPU queue order', () => {
-  it('first come first served, but each user\'s first waiting request before anyone\'s second', () => {
+  it("first come first served, but each user's first waiting request before anyone's second", () => {
     const order = fairOrder([e(1, 'carol'), e(2, 'carol'), e(3, 'carol'), e(4, 'dave'), e(5, 'alice'), e(6, 'dave')]);
     expect(order.map((x) => `${x.owner.user}${x.seq}`)).toEqual(['carol1', 'dave4', 'alice5', 'carol2', 'dave6', 'carol3']);
   });

@@ -41,7 +41,7 @@ describe('FAQ answers on Slack', () => {
     expect(greetingMessage('#ds01-help').text).toMatch(/why did my packages disappear\?.*\n.*\/ds01 help[\s\S]*#ds01-help/);
   });
 
-  it("lists unhelpful answers for admins, escaping what users typed", () => {
+  it('lists unhelpful answers for admins, escaping what users typed', () => {
     const r = buildFeedback({ topicId: 'retirement', question: 'why <b>gone</b>?', helpful: false, slackUserId: 'U0ALICE', at: new Date('2025-05-01T10:00:00Z') });
     const m = unhelpfulFeedbackMessage([r], byId);
     expect(m.text).toContain('<@U0ALICE> asked “why &lt;b&gt;gone&lt;/b&gt;?”');

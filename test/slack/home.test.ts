@@ -25,7 +25,16 @@ const gpu1 = HostSnapshot.parse({
   gpuMode: 'fake',
   gpus: [gpu('0', { container: 'demo._.1001', user: 'alice' }), gpu('1', null), gpu('2', { container: 'x._.1002', user: 'bob' })],
   containers: [
-    { name: 'demo._.1001', user: 'alice', project: 'demo', state: 'running', image: 'ds01-1001/demo:latest', gpuUuids: ['GPU-0'], createdAt: '2025-05-01T09:00:00.000Z', protected: false },
+    {
+      name: 'demo._.1001',
+      user: 'alice',
+      project: 'demo',
+      state: 'running',
+      image: 'ds01-1001/demo:latest',
+      gpuUuids: ['GPU-0'],
+      createdAt: '2025-05-01T09:00:00.000Z',
+      protected: false,
+    },
     { name: 'x._.1002', user: 'bob', project: 'x', state: 'running', image: 'ds01-1002/x:latest', gpuUuids: ['GPU-2'], createdAt: null, protected: false },
   ],
   images: [

@@ -146,7 +146,15 @@ describe('button values and modal metadata', () => {
   });
 
   it('refuses values that are not ours', () => {
-    for (const v of [undefined, '', 'not json', '{"project":"../../etc"}', '{"project":"demo","python":"einops"}', '{"project":"demo","python":[' + '"x",'.repeat(60) + '"x"]}', 'x'.repeat(3000)]) {
+    for (const v of [
+      undefined,
+      '',
+      'not json',
+      '{"project":"../../etc"}',
+      '{"project":"demo","python":"einops"}',
+      '{"project":"demo","python":[' + '"x",'.repeat(60) + '"x"]}',
+      'x'.repeat(3000),
+    ]) {
       expect(parseButtonValue(AddToImageValue, v), String(v).slice(0, 40)).toBeNull();
     }
     expect(parseButtonValue(RecreateValue, '{"project":"demo","host":"gpu1; rm -rf /","container":"demo._.1001"}')).toBeNull();

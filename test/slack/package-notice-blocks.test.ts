@@ -57,7 +57,7 @@ describe('package notice message (pure)', () => {
     expect(buttonsOf(m.blocks).map((b) => b.action_id)).toEqual(['recreate_container']);
   });
 
-  it('button values stay under Slack\'s 2000 characters with many packages', () => {
+  it("button values stay under Slack's 2000 characters with many packages", () => {
     const pending = Array.from({ length: 100 }, (_, i) => ({ name: `package-with-a-long-name-${i}`, version: '1.2.3.post4' }));
     for (const b of buttonsOf(packagesNoticeMessage(notice({ pending })).blocks)) expect(b.value.length).toBeLessThan(2000);
     expect(messageText(packagesNoticeMessage(notice({ pending })) as unknown as Record<string, unknown>)).toMatch(/and 85 more/);
@@ -133,7 +133,9 @@ describe('App Home and the admin view', () => {
   });
 
   it('admins see the share of in-container packages that reached an image before retirement', () => {
-    expect(messageText(gpusMessage([snap], { added: 3, lost: 1 }) as unknown as Record<string, unknown>)).toContain('reached an image before their container was retired: 3 of 4 (75 %)');
+    expect(messageText(gpusMessage([snap], { added: 3, lost: 1 }) as unknown as Record<string, unknown>)).toContain(
+      'reached an image before their container was retired: 3 of 4 (75 %)',
+    );
     expect(messageText(gpusMessage([snap], { added: 0, lost: 0 }) as unknown as Record<string, unknown>)).toMatch(/none counted at a retirement yet/);
     expect(messageText(gpusMessage([snap]) as unknown as Record<string, unknown>)).not.toMatch(/reached an image/);
   });

@@ -27,7 +27,7 @@ describe('GPU queue messages', () => {
     expect(JSON.stringify(m.blocks)).toContain(`"action_id":"${QUEUE_ACTION.leave}"`);
     expect(JSON.stringify(m.blocks)).toContain('"value":"req0001"');
   });
-  it('/ds01 queue: everyone\'s entries with waiting times; a user gets [Leave queue] on their own only; an admin gets [Remove] on others', () => {
+  it("/ds01 queue: everyone's entries with waiting times; a user gets [Leave queue] on their own only; an admin gets [Remove] on others", () => {
     const q = [entry(1, 'carol', 'c1'), entry(2, 'dave', 'd1', true)];
     const forDave = queueMessage(q, 'dave', false, now);
     const text = JSON.stringify(forDave.blocks);
@@ -39,16 +39,38 @@ describe('GPU queue messages', () => {
     expect(queueMessage([], 'dave', false).text).toMatch(/Nobody is waiting/);
   });
   it('the App Home shows my places in line', () => {
-    const view = homeView({ slackUserId: 'U0DAVE', user: { user: 'dave', uid: 1002 }, hosts: [], mostAsked: [], adminContact: '#help', queue: [entry(1, 'carol', 'c1'), entry(2, 'dave', 'd1')] });
+    const view = homeView({
+      slackUserId: 'U0DAVE',
+      user: { user: 'dave', uid: 1002 },
+      hosts: [],
+      mostAsked: [],
+      adminContact: '#help',
+      queue: [entry(1, 'carol', 'c1'), entry(2, 'dave', 'd1')],
+    });
     expect(JSON.stringify(view.blocks)).toContain('`d1` — 2nd in line for 1 GPU on any host');
   });
   it('/ds01 gpus: who holds each GPU, for which project, for how long; outside containers marked; down hosts shown', () => {
     const m = gpusMessage(
-      [{ hostId: 'gpuA', updatedAt: new Date(now).toISOString(), gpuMode: 'nvidia', containers: [], images: [], gpus: [
-        { slot: '0', uuid: 'GPU-0', name: 'A100', gpuEq: 1, holder: { container: 'demo._.1001', user: 'alice', project: 'demo', since: new Date(now - 125 * 60_000).toISOString(), managed: true } },
-        { slot: '1', uuid: 'GPU-1', name: 'A100', gpuEq: 1, holder: { container: 'devbox', user: 'unknown', project: 'devbox', since: null, managed: false } },
-        { slot: '2', uuid: 'GPU-2', name: 'A100', gpuEq: 1, holder: null },
-      ] }],
+      [
+        {
+          hostId: 'gpuA',
+          updatedAt: new Date(now).toISOString(),
+          gpuMode: 'nvidia',
+          containers: [],
+          images: [],
+          gpus: [
+            {
+              slot: '0',
+              uuid: 'GPU-0',
+              name: 'A100',
+              gpuEq: 1,
+              holder: { container: 'demo._.1001', user: 'alice', project: 'demo', since: new Date(now - 125 * 60_000).toISOString(), managed: true },
+            },
+            { slot: '1', uuid: 'GPU-1', name: 'A100', gpuEq: 1, holder: { container: 'devbox', user: 'unknown', project: 'devbox', since: null, managed: false } },
+            { slot: '2', uuid: 'GPU-2', name: 'A100', gpuEq: 1, holder: null },
+          ],
+        },
+      ],
       undefined,
       ['gpuB'],
       now,

@@ -59,16 +59,21 @@ export class Harness {
 
   async startWorker(w: WorkerOptions = {}): Promise<Proc> {
     const hostId = w.hostId ?? 'gpu1';
-    const proc = startProcess(`worker-${hostId}`, 'workers/main.ts', {
-      REDIS_URL: redisUrl(),
-      DS01_CONFIG: this.world.configFile,
-      DS01_HOST_ID: hostId,
-      DOCKER_HOST: w.dockerHost ?? dockerHost(),
-      DS01_GPUS: w.gpus ?? 'fake:4',
-      DS01_HEARTBEAT_S: '1',
-      DS01_JOB_LOCK_MS: '4000',
-      ...w.env,
-    }, this.nodeArgs);
+    const proc = startProcess(
+      `worker-${hostId}`,
+      'workers/main.ts',
+      {
+        REDIS_URL: redisUrl(),
+        DS01_CONFIG: this.world.configFile,
+        DS01_HOST_ID: hostId,
+        DOCKER_HOST: w.dockerHost ?? dockerHost(),
+        DS01_GPUS: w.gpus ?? 'fake:4',
+        DS01_HEARTBEAT_S: '1',
+        DS01_JOB_LOCK_MS: '4000',
+        ...w.env,
+      },
+      this.nodeArgs,
+    );
     this.workers.set(hostId, proc);
     this.all.push(proc);
     await proc.waitForLine(/worker ready/);

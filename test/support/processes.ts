@@ -12,7 +12,10 @@ export class Proc {
   readonly output: string[] = [];
   private exited: Promise<number | null>;
 
-  constructor(readonly name: string, readonly child: ChildProcess) {
+  constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+  ) {
     const onData = (b: Buffer) => {
       for (const line of b.toString().split('\n')) if (line.trim()) this.output.push(line);
     };

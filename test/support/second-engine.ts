@@ -19,23 +19,53 @@ export async function ensureSecondEngine(): Promise<string> {
   const sock = `/tmp/ds01-docker2-${createHash('md5').update(runDir).digest('hex').slice(0, 8)}.sock`;
   const host = `unix://${sock}`;
   const d = new Docker(dockerOptionsFromHost(host));
-  if (!(await d.ping().then(() => true, () => false))) {
+  if (
+    !(await d.ping().then(
+      () => true,
+      () => false,
+    ))
+  ) {
     mkdirSync(path.join(root, 'data'), { recursive: true });
     mkdirSync(path.join(root, 'exec'), { recursive: true });
     const log = openSync(path.join(root, 'dockerd.log'), 'a');
     const child = spawn(
       'dockerd',
-      ['--data-root', path.join(root, 'data'), '--exec-root', path.join(root, 'exec'), '--host', host, '--pidfile', path.join(root, 'dockerd.pid'), '--iptables=false', '--ip6tables=false', '--bridge=none'],
+      [
+        '--data-root',
+        path.join(root, 'data'),
+        '--exec-root',
+        path.join(root, 'exec'),
+        '--host',
+        host,
+        '--pidfile',
+        path.join(root, 'dockerd.pid'),
+        '--iptables=false',
+        '--ip6tables=false',
+        '--bridge=none',
+      ],
       { detached: true, stdio: ['ignore', log, log] },
     );
     child.unref();
     const deadline = Date.now() + 60_000;
-    while (!(await d.ping().then(() => true, () => false))) {
+    while (
+      !(await d.ping().then(
+        () => true,
+        () => false,
+      ))
+    ) {
       if (Date.now() > deadline) throw new Error(`the second dockerd did not start; see ${root}/dockerd.log`);
       await new Promise((r) => setTimeout(r, 200)); // waiting for a process to come up, not synchronising the test
     }
   }
-  if (!(await d.getImage(baseImage()).inspect().then(() => true, () => false))) {
+  if (
+    !(await d
+      .getImage(baseImage())
+      .inspect()
+      .then(
+        () => true,
+        () => false,
+      ))
+  ) {
     const tar = await docker().getImage(baseImage()).get();
     const stream = await d.loadImage(tar);
     await new Promise<void>((resolve, reject) => d.modem.followProgress(stream, (err) => (err ? reject(err) : resolve())));
@@ -47,9 +77,20 @@ export async function ensureSecondEngine(): Promise<string> {
 export async function resetEngine(host: string): Promise<void> {
   const d = new Docker(dockerOptionsFromHost(host));
   const containers = await d.listContainers({ all: true, filters: { label: ['ds01.managed=true'] } });
-  await Promise.all(containers.map((c) => d.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  await Promise.all(
+    containers.map((c) =>
+      d
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined),
+    ),
+  );
   for (const img of await d.listImages()) {
-    for (const t of (img.RepoTags ?? []).filter((t) => t.startsWith('ds01-') && !t.startsWith('ds01-test/'))) await d.getImage(t).remove({ force: true }).catch(() => undefined);
+    for (const t of (img.RepoTags ?? []).filter((t) => t.startsWith('ds01-') && !t.startsWith('ds01-test/')))
+      await d
+        .getImage(t)
+        .remove({ force: true })
+        .catch(() => undefined);
   }
 }
 

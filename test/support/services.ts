@@ -35,14 +35,25 @@ export function redis(): Redis {
 export async function resetWorld(): Promise<void> {
   const d = docker();
   const containers = await d.listContainers({ all: true, filters: { label: ['ds01.managed=true'] } });
-  await Promise.all(containers.map((c) => d.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  await Promise.all(
+    containers.map((c) =>
+      d
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined),
+    ),
+  );
   const images = await d.listImages();
   // By tag, not by id: a project image with nothing of its own (`FROM base` alone) is the base image
   // under a second tag, and removing it by id would take the base image with it.
   for (const img of images) {
     // By tag: an image built with no new layer shares its id with the test base image, which stays.
     for (const tag of img.RepoTags ?? []) {
-      if (tag.startsWith('ds01-') && !tag.startsWith('ds01-test/')) await d.getImage(tag).remove({ force: true }).catch(() => undefined);
+      if (tag.startsWith('ds01-') && !tag.startsWith('ds01-test/'))
+        await d
+          .getImage(tag)
+          .remove({ force: true })
+          .catch(() => undefined);
     }
   }
   const r = redis();

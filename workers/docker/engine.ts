@@ -155,9 +155,7 @@ export class DockerEngine {
   }
 
   async listManaged(): Promise<ManagedContainer[]> {
-    const list = await this.call('list', () =>
-      this.docker.listContainers({ all: true, filters: { label: ['ds01.managed=true'] } }),
-    );
+    const list = await this.call('list', () => this.docker.listContainers({ all: true, filters: { label: ['ds01.managed=true'] } }));
     return list.map((c) => ({
       id: c.Id,
       name: (c.Names[0] ?? '').replace(/^\//, ''),
@@ -249,9 +247,7 @@ export class DockerEngine {
 
   async listImages(prefix = 'ds01-'): Promise<Array<{ tag: string; created: number }>> {
     const images = await this.call('images', () => this.docker.listImages());
-    return images.flatMap((img) =>
-      (img.RepoTags ?? []).filter((t) => t.startsWith(prefix)).map((tag) => ({ tag, created: img.Created })),
-    );
+    return images.flatMap((img) => (img.RepoTags ?? []).filter((t) => t.startsWith(prefix)).map((tag) => ({ tag, created: img.Created })));
   }
 
   /** The tags of an image the engine has, or null when it has none by that reference. */
@@ -270,10 +266,7 @@ export class DockerEngine {
    * returns the raw JSON-lines stream. The caller reads it (see jobs/build.ts): dockerode's
    * followProgress resolves even for failed builds, so failure is found in errorDetail entries.
    */
-  async buildStream(
-    context: Readable,
-    opts: { tag: string; buildArgs: Record<string, string>; noCache: boolean; signal?: AbortSignal },
-  ): Promise<NodeJS.ReadableStream> {
+  async buildStream(context: Readable, opts: { tag: string; buildArgs: Record<string, string>; noCache: boolean; signal?: AbortSignal }): Promise<NodeJS.ReadableStream> {
     return this.call('build', () =>
       this.docker.buildImage(context, {
         t: opts.tag,
@@ -306,9 +299,7 @@ export class DockerEngine {
           MemorySwap: spec.memorySwapBytes,
           ShmSize: spec.shmSizeBytes,
           ...(spec.pidsLimit ? { PidsLimit: spec.pidsLimit } : {}),
-          ...(spec.deviceUuids.length
-            ? { DeviceRequests: [{ Driver: 'nvidia', DeviceIDs: spec.deviceUuids, Capabilities: [['gpu']] }] }
-            : {}),
+          ...(spec.deviceUuids.length ? { DeviceRequests: [{ Driver: 'nvidia', DeviceIDs: spec.deviceUuids, Capabilities: [['gpu']] }] } : {}),
         },
       }),
     );
@@ -334,7 +325,9 @@ export class DockerEngine {
   }
 
   /** The engine's own facts about a container: when it started, its main process, its mounts. */
-  async facts(name: string): Promise<{ id: string; created: string; startedAt: string | null; pid: number; user: string; mounts: Array<{ source: string; destination: string }> } | null> {
+  async facts(
+    name: string,
+  ): Promise<{ id: string; created: string; startedAt: string | null; pid: number; user: string; mounts: Array<{ source: string; destination: string }> } | null> {
     try {
       const info = await this.call('inspect', () => this.docker.getContainer(name).inspect());
       return {
@@ -394,9 +387,18 @@ export class DockerEngine {
           stream.destroy();
           reject(new Error(`exec ${cmd[0]} timed out after ${timeoutMs} ms`));
         }, timeoutMs);
-        stream.on('end', () => { clearTimeout(timer); resolve(); });
-        stream.on('close', () => { clearTimeout(timer); resolve(); });
-        stream.on('error', (e) => { clearTimeout(timer); reject(e); });
+        stream.on('end', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        stream.on('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        stream.on('error', (e) => {
+          clearTimeout(timer);
+          reject(e);
+        });
       });
       const info = await exec.inspect();
       return sinks.result(info.ExitCode ?? -1);
@@ -408,9 +410,9 @@ export class DockerEngine {
    * successive samples into a percentage over its own interval.
    */
   async cpuSample(name: string): Promise<{ containerNs: number; systemNs: number; onlineCpus: number }> {
-    const s = (await this.call('stats', () =>
-      this.docker.getContainer(name).stats({ stream: false, 'one-shot': true } as { stream: false }),
-    )) as unknown as { cpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage?: number; online_cpus?: number } };
+    const s = (await this.call('stats', () => this.docker.getContainer(name).stats({ stream: false, 'one-shot': true } as { stream: false }))) as unknown as {
+      cpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage?: number; online_cpus?: number };
+    };
     return {
       containerNs: s.cpu_stats.cpu_usage.total_usage,
       systemNs: s.cpu_stats.system_cpu_usage ?? 0,

@@ -22,10 +22,7 @@ export interface GpuInventory {
 // ---------------------------------------------------------------------------------------------------------
 // nvidia-smi
 
-export const QUERY_GPU_ARGS = [
-  '--query-gpu=index,uuid,name,memory.total,mig.mode.current',
-  '--format=csv,noheader,nounits',
-] as const;
+export const QUERY_GPU_ARGS = ['--query-gpu=index,uuid,name,memory.total,mig.mode.current', '--format=csv,noheader,nounits'] as const;
 export const LIST_GPU_ARGS = ['-L'] as const;
 export const QUERY_UTILISATION_ARGS = ['--query-gpu=uuid,utilization.gpu', '--format=csv,noheader,nounits'] as const;
 
@@ -76,7 +73,7 @@ export class NvidiaSmiInventory implements GpuInventory {
             reject(
               new Ds01Error(
                 ErrorCode.EngineDown,
-                `I couldn't check the GPUs on this host because \`${this.binary}\` ${e.code === 'ENOENT' ? 'isn\'t installed here or isn\'t on the worker\'s PATH' : 'isn\'t allowed to run'}. ` +
+                `I couldn't check the GPUs on this host because \`${this.binary}\` ${e.code === 'ENOENT' ? "isn't installed here or isn't on the worker's PATH" : "isn't allowed to run"}. ` +
                   'Nothing was started. Please let the DS01 admins know; GPU launches on this host will fail until the NVIDIA tools are back.',
                 { cause: err, detail: `${command}: ${e.code}`, retryable: false },
               ),
@@ -94,7 +91,10 @@ export class NvidiaSmiInventory implements GpuInventory {
             );
             return;
           }
-          const why = String(stderr || stdout || err.message).trim().split('\n')[0] ?? '';
+          const why =
+            String(stderr || stdout || err.message)
+              .trim()
+              .split('\n')[0] ?? '';
           reject(
             new Ds01Error(
               ErrorCode.EngineDown,

@@ -56,7 +56,11 @@ export interface ListedGpu {
 
 /** Values nvidia-smi prints where a field doesn't apply, e.g. `[N/A]`, `[Not Supported]`. */
 export function isNotAvailable(value: string): boolean {
-  const v = value.trim().replace(/^\[|\]$/g, '').trim().toLowerCase();
+  const v = value
+    .trim()
+    .replace(/^\[|\]$/g, '')
+    .trim()
+    .toLowerCase();
   return v === '' || v === 'n/a' || v === 'not supported' || v === 'unknown error' || v === 'insufficient permissions';
 }
 

@@ -23,11 +23,7 @@ export interface ContainerResources {
 
 const warned = new Set<string>();
 
-export function clampResources(
-  wanted: { cpus: number; memoryBytes: number; memorySwapBytes: number; shmSizeBytes: number },
-  host: HostCapacity,
-  log?: Logger,
-): ContainerResources {
+export function clampResources(wanted: { cpus: number; memoryBytes: number; memorySwapBytes: number; shmSizeBytes: number }, host: HostCapacity, log?: Logger): ContainerResources {
   const cpus = Math.min(wanted.cpus, host.cpus);
   const memoryBytes = Math.min(wanted.memoryBytes, host.memoryBytes);
   const memorySwapBytes = Math.max(memoryBytes, Math.min(wanted.memorySwapBytes, host.memoryBytes));

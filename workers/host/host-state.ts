@@ -38,7 +38,10 @@ const ACTIVE = new Set(['running', 'created', 'restarting', 'paused']);
 
 export function gpuUuidsOf(labels: Record<string, string>): string[] {
   const raw = labels[Label.gpuUuids] ?? labels[Label.gpuUuid] ?? '';
-  return raw.split(',').map((s) => s.trim()).filter(Boolean);
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /**
@@ -50,9 +53,7 @@ export function gpuUuidsOf(labels: Record<string, string>): string[] {
 export async function readContainers(ctx: WorkerContext, knownSlots?: GpuSlot[]): Promise<ContainerState[]> {
   const [all, slots] = await Promise.all([ctx.engine.listAll(), knownSlots ? Promise.resolve(knownSlots) : ctx.gpus.slots()]);
   ctx.engine.forgetGpuFactsExcept(new Set(all.map((c) => c.id)));
-  const withClaims = await Promise.all(
-    all.map(async (c) => ({ c, gpuUuids: claimedUuids(slots, gpuUuidsOf(c.labels), await ctx.engine.gpuFacts(c.id)) })),
-  );
+  const withClaims = await Promise.all(all.map(async (c) => ({ c, gpuUuids: claimedUuids(slots, gpuUuidsOf(c.labels), await ctx.engine.gpuFacts(c.id)) })));
   const out: ContainerState[] = [];
   for (const { c, gpuUuids } of withClaims) {
     const managed = c.labels[Label.managed] === 'true';

@@ -10,12 +10,7 @@ import { Ds01Error, ErrorCode } from '../../src/shared/errors.js';
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 
-export async function withLock<T>(
-  redis: Redis,
-  key: string,
-  fn: () => Promise<T>,
-  opts: { leaseMs?: number; waitMs?: number; busyMessage?: string } = {},
-): Promise<T> {
+export async function withLock<T>(redis: Redis, key: string, fn: () => Promise<T>, opts: { leaseMs?: number; waitMs?: number; busyMessage?: string } = {}): Promise<T> {
   const leaseMs = opts.leaseMs ?? 30_000;
   const waitMs = opts.waitMs ?? 120_000;
   const token = randomUUID();
@@ -32,9 +27,12 @@ export async function withLock<T>(
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 500);
   }
-  const renew = setInterval(() => {
-    redis.eval(RENEW, 1, key, token, String(leaseMs)).catch(() => undefined);
-  }, Math.max(1000, Math.floor(leaseMs / 3)));
+  const renew = setInterval(
+    () => {
+      redis.eval(RENEW, 1, key, token, String(leaseMs)).catch(() => undefined);
+    },
+    Math.max(1000, Math.floor(leaseMs / 3)),
+  );
   try {
     return await fn();
   } finally {

@@ -73,7 +73,10 @@ export function imageReferences(dockerfile: string, buildArgs: Record<string, st
   try {
     df = parseDockerfile(dockerfile);
   } catch {
-    throw new Ds01Error(ErrorCode.BadInput, 'Your Dockerfile sets a custom escape character (`# escape=`), so I cannot check which images it builds from, and I did not build. Remove that line and try again.');
+    throw new Ds01Error(
+      ErrorCode.BadInput,
+      'Your Dockerfile sets a custom escape character (`# escape=`), so I cannot check which images it builds from, and I did not build. Remove that line and try again.',
+    );
   }
   const globalArgs = new Map<string, string>();
   let stageArgs = new Map<string, string>();
@@ -86,7 +89,10 @@ export function imageReferences(dockerfile: string, buildArgs: Record<string, st
   for (const ins of df.instructions) {
     const words = ins.tokens.filter((t): t is ShellWord => t.kind === 'word');
     if (ins.opaque && (ins.keyword === 'FROM' || ins.keyword === 'COPY' || ins.keyword === 'ARG')) {
-      throw new Ds01Error(ErrorCode.BadInput, `Your Dockerfile has a ${ins.keyword} line (line ${ins.firstLine + 1}) I cannot read reliably, so I cannot tell which images it uses, and I did not build. Write it on plain lines and try again.`);
+      throw new Ds01Error(
+        ErrorCode.BadInput,
+        `Your Dockerfile has a ${ins.keyword} line (line ${ins.firstLine + 1}) I cannot read reliably, so I cannot tell which images it uses, and I did not build. Write it on plain lines and try again.`,
+      );
     }
     if (ins.keyword === 'ARG') {
       for (const w of words) {

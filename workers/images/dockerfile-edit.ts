@@ -17,29 +17,9 @@
  * newline, so applying the same edit twice changes nothing the second time.
  */
 import { Ds01Error, ErrorCode } from '../../src/shared/errors.js';
-import {
-  PACKAGE_LIMITS,
-  debianPackageName,
-  nameForField,
-  packageName,
-  parsePackageSpec,
-  type PackageField,
-} from '../../src/images/package-spec.js';
-import {
-  assertDockerfileSize,
-  finalStageFirstLine,
-  finalStageStart,
-  instructionAtLine,
-  parseDockerfile,
-  type ParsedDockerfile,
-  type ShellWord,
-} from './dockerfile-parse.js';
-import {
-  findAptInstalls,
-  findPipInstalls,
-  usesContextRequirementsTxt,
-  type InstallCommand,
-} from './install-commands.js';
+import { PACKAGE_LIMITS, debianPackageName, nameForField, packageName, parsePackageSpec, type PackageField } from '../../src/images/package-spec.js';
+import { assertDockerfileSize, finalStageFirstLine, finalStageStart, instructionAtLine, parseDockerfile, type ParsedDockerfile, type ShellWord } from './dockerfile-parse.js';
+import { findAptInstalls, findPipInstalls, usesContextRequirementsTxt, type InstallCommand } from './install-commands.js';
 import { editRequirements, requirementEntries, type RequirementEntry } from './requirements-txt.js';
 
 export const CUSTOM_PACKAGES_MARKER = '# Custom additional packages';
@@ -169,8 +149,7 @@ export function planImageEdit(input: ImageEditInput): ImageEditPlan {
       // written by hand after the generator's help comments is found and extended too.
       let k = markerLine + 1;
       while (k < df.lines.length && df.lineKinds[k] === 'comment') k += 1;
-      const underMarker =
-        pips.find((p) => p.instruction.firstLine === markerLine + 1) ?? pips.find((p) => p.instruction.firstLine === k);
+      const underMarker = pips.find((p) => p.instruction.firstLine === markerLine + 1) ?? pips.find((p) => p.instruction.firstLine === k);
       if (underMarker) edits.push(appendToCommand(df, underMarker, pyToAdd.map(shellWord), 1));
       else edits.push(insertBlock(df, markerLine + 1, [pipBlock(pyToAdd)], false, 1));
     } else {
@@ -209,10 +188,7 @@ export function planImageEdit(input: ImageEditInput): ImageEditPlan {
   }
   const dockerfile = applyEdits(input.dockerfile, edits);
   const reqAdditions = pythonTarget === 'requirements.txt' ? pyToAdd : [];
-  const requirementsTxt =
-    reqReplacements.length > 0 || reqAdditions.length > 0
-      ? editRequirements(input.requirementsTxt, reqReplacements, reqAdditions)
-      : input.requirementsTxt;
+  const requirementsTxt = reqReplacements.length > 0 || reqAdditions.length > 0 ? editRequirements(input.requirementsTxt, reqReplacements, reqAdditions) : input.requirementsTxt;
 
   added.python = pyToAdd;
   added.system = sysToAdd;
@@ -229,11 +205,9 @@ export function planImageEdit(input: ImageEditInput): ImageEditPlan {
 
 function assertValidated(field: PackageField, specs: readonly string[]): void {
   const refuse = (detail: string): never => {
-    throw new Ds01Error(
-      ErrorCode.BadInput,
-      'Some of the packages could not be accepted, so your Dockerfile was left unchanged. Please check the list and try again.',
-      { detail: `planImageEdit: ${field}: ${detail}` },
-    );
+    throw new Ds01Error(ErrorCode.BadInput, 'Some of the packages could not be accepted, so your Dockerfile was left unchanged. Please check the list and try again.', {
+      detail: `planImageEdit: ${field}: ${detail}`,
+    });
   };
   if (!Array.isArray(specs)) refuse('not a list');
   if (specs.length > PACKAGE_LIMITS.maxPackagesPerField) refuse(`${specs.length} packages`);

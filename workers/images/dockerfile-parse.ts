@@ -276,7 +276,10 @@ function readInstruction(text: string, lines: PhysicalLine[], contentLines: numb
     return { line: n, start: segStart, end: Math.max(segStart, segEnd) };
   });
 
-  const logical = segments.map((s) => text.slice(s.start, s.end)).join(' ').trim();
+  const logical = segments
+    .map((s) => text.slice(s.start, s.end))
+    .join(' ')
+    .trim();
   if (logical.startsWith('[')) {
     try {
       const parsed: unknown = JSON.parse(logical);

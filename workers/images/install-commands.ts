@@ -3,13 +3,7 @@
  * their words are packages. Only the final build stage counts: packages installed in an earlier
  * (builder) stage never reach the image the user runs.
  */
-import {
-  finalStageStart,
-  simpleCommands,
-  type Instruction,
-  type ParsedDockerfile,
-  type ShellWord,
-} from './dockerfile-parse.js';
+import { finalStageStart, simpleCommands, type Instruction, type ParsedDockerfile, type ShellWord } from './dockerfile-parse.js';
 
 export interface InstallCommand {
   instruction: Instruction;
@@ -29,12 +23,50 @@ export interface PipInstall extends InstallCommand {
 
 // pip options that consume the next word (when not written as `--opt=value`).
 const PIP_VALUE_OPTIONS = new Set([
-  '-r', '--requirement', '-c', '--constraint', '-e', '--editable', '-i', '--index-url', '--extra-index-url',
-  '-f', '--find-links', '-t', '--target', '--prefix', '--root', '--src', '--cache-dir', '--trusted-host',
-  '--platform', '--python-version', '--implementation', '--abi', '--upgrade-strategy', '--progress-bar',
-  '--global-option', '--install-option', '-C', '--config-settings', '--timeout', '--retries', '--log',
-  '--proxy', '--cert', '--client-cert', '--exists-action', '--root-user-action', '--report', '--only-binary',
-  '--no-binary', '--python', '--keyring-provider', '--use-feature', '--use-deprecated', '--group',
+  '-r',
+  '--requirement',
+  '-c',
+  '--constraint',
+  '-e',
+  '--editable',
+  '-i',
+  '--index-url',
+  '--extra-index-url',
+  '-f',
+  '--find-links',
+  '-t',
+  '--target',
+  '--prefix',
+  '--root',
+  '--src',
+  '--cache-dir',
+  '--trusted-host',
+  '--platform',
+  '--python-version',
+  '--implementation',
+  '--abi',
+  '--upgrade-strategy',
+  '--progress-bar',
+  '--global-option',
+  '--install-option',
+  '-C',
+  '--config-settings',
+  '--timeout',
+  '--retries',
+  '--log',
+  '--proxy',
+  '--cert',
+  '--client-cert',
+  '--exists-action',
+  '--root-user-action',
+  '--report',
+  '--only-binary',
+  '--no-binary',
+  '--python',
+  '--keyring-provider',
+  '--use-feature',
+  '--use-deprecated',
+  '--group',
 ]);
 // Short pip options that may carry their value glued on (`-rrequirements.txt`).
 const PIP_SHORT_WITH_VALUE = new Set(['r', 'c', 'e', 'i', 'f', 't', 'C']);

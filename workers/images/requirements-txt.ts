@@ -49,11 +49,7 @@ export function requirementEntries(text: string): RequirementEntry[] {
  * Applies replacements (by entry) and appends new requirements at the end, one per line, in the
  * file's own line-ending style. A file without a final newline keeps that state.
  */
-export function editRequirements(
-  text: string | null,
-  replacements: Array<{ entry: RequirementEntry; spec: string }>,
-  additions: string[],
-): string | null {
+export function editRequirements(text: string | null, replacements: Array<{ entry: RequirementEntry; spec: string }>, additions: string[]): string | null {
   if (text === null && additions.length === 0) return null;
   let out = text ?? '';
   const sorted = [...replacements].sort((a, b) => b.entry.start - a.entry.start);

@@ -136,9 +136,7 @@ async function runBuild(
     // Verified once more right before the context is made; the context is packed as the user, and
     // the Dockerfile checked is the one inside that very context (it goes first in the archive).
     const { dir } = await requireProject(ctx, job);
-    const context = await packBuildContext(userIds(user), dir, ctx.buildTimeoutMs, (dockerfile) =>
-      checkBaseImages(ctx, dockerfile, buildArgs, user.uid),
-    );
+    const context = await packBuildContext(userIds(user), dir, ctx.buildTimeoutMs, (dockerfile) => checkBaseImages(ctx, dockerfile, buildArgs, user.uid));
     const stream = await ctx.engine.buildStream(context, {
       tag: image,
       noCache: opts.noCache,

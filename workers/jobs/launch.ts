@@ -35,7 +35,17 @@ export async function launch(ctx: WorkerContext, job: LaunchJob): Promise<void> 
     if (!waits) throw err;
     const onHost = ctx.config.workspaces_shared ? null : ctx.hostId;
     const entry = await queue!.add(
-      { requestId: job.requestId, owner: job.owner, requestedBy: job.requestedBy, project: job.project, gpus: job.gpus, rebuild: false, reply: job.reply, host: onHost, pending: false },
+      {
+        requestId: job.requestId,
+        owner: job.owner,
+        requestedBy: job.requestedBy,
+        project: job.project,
+        gpus: job.gpus,
+        rebuild: false,
+        reply: job.reply,
+        host: onHost,
+        pending: false,
+      },
       job.queued,
       { onlyIfPresent: holdsPlace },
     );
@@ -48,8 +58,17 @@ export async function launch(ctx: WorkerContext, job: LaunchJob): Promise<void> 
     ctx.log.info({ requestId: job.requestId, seq: entry.seq, position, reason: (err as Ds01Error).code }, 'no GPU for this launch now: it waits in the GPU queue');
     await ctx.events.publish(
       {
-        type: 'launch.queued', requestId: job.requestId, host: ctx.hostId, owner: job.owner, project: job.project, reply: job.reply, at: nowIso(),
-        position: position > 0 ? position : null, gpus: job.gpus, onHost, reason: (err as Ds01Error).code === ErrorCode.QuotaReached ? 'quota' : 'no-gpu',
+        type: 'launch.queued',
+        requestId: job.requestId,
+        host: ctx.hostId,
+        owner: job.owner,
+        project: job.project,
+        reply: job.reply,
+        at: nowIso(),
+        position: position > 0 ? position : null,
+        gpus: job.gpus,
+        onHost,
+        reason: (err as Ds01Error).code === ErrorCode.QuotaReached ? 'quota' : 'no-gpu',
       },
       `${job.requestId}.queued.${entry.seq}.${Date.now()}`,
     );
@@ -91,14 +110,27 @@ async function launchNow(ctx: WorkerContext, job: LaunchJob): Promise<void> {
   const running = async (gpus: GpuRef[], alreadyRunning: boolean) => {
     await ctx.refreshHost();
     await ctx.events.publish(
-      { type: 'launch.running', requestId: job.requestId, host: ctx.hostId, owner: job.owner, project: job.project, reply: job.reply, at: nowIso(), container: name, image, gpus, alreadyRunning, built, fromQueue: job.waited },
+      {
+        type: 'launch.running',
+        requestId: job.requestId,
+        host: ctx.hostId,
+        owner: job.owner,
+        project: job.project,
+        reply: job.reply,
+        at: nowIso(),
+        container: name,
+        image,
+        gpus,
+        alreadyRunning,
+        built,
+        fromQueue: job.waited,
+      },
       `${job.requestId}.running`,
     );
   };
 
   const slotsByUuid = async () => new Map((await ctx.gpus.slots()).map((s) => [s.uuid, s] as const));
-  const refs = (uuids: string[], known: Map<string, GpuSlot>): GpuRef[] =>
-    uuids.map((u) => ({ uuid: u, slot: known.get(u)?.slot ?? '?', name: known.get(u)?.name ?? 'GPU' }));
+  const refs = (uuids: string[], known: Map<string, GpuSlot>): GpuRef[] => uuids.map((u) => ({ uuid: u, slot: known.get(u)?.slot ?? '?', name: known.get(u)?.name ?? 'GPU' }));
 
   // 1. Is it there already? Running: say so (or, on a re-run of this request, report success).
   const existing = await ctx.engine.findContainer(name);
@@ -124,80 +156,85 @@ async function launchNow(ctx: WorkerContext, job: LaunchJob): Promise<void> {
   let uuids: string[] = [];
   let verified: VerifiedProject | null = null;
   let left = false;
-  await withLock(ctx.redis, RedisKey.allocationLock(ctx.hostId), async () => {
-    // It held a place in the GPU queue while this host built its image: its owner may have left since.
-    if (job.queued && !job.waited && ctx.gpuQueue && !(await ctx.gpuQueue.get(job.requestId))) {
-      left = true;
-      return;
-    }
-    const current = await ctx.engine.findContainer(name);
-    if (current && current.labels[Label.requestId] === job.requestId) {
-      uuids = (current.labels[Label.gpuUuids] ?? '').split(',').filter(Boolean);
-      return; // a re-run: this request already made it; go on to start it
-    }
-    if (current) {
-      // A stopped container from an earlier launch. Containers are disposable (the workspace is a
-      // mount), so it is replaced rather than restarted with GPUs that may since have moved on.
-      await ctx.engine.remove(name);
-    }
-    // Verified again right before the container is made: the real path checked now is what is bound.
-    verified = await verifyProjectDir(ctx.config, user, job.project);
-    const dir = verified.dir;
-    // Who holds what is read from the engine now, under the lock: labels and device requests alike.
-    const slots = await ctx.gpus.slots();
-    const containers = await readContainers(ctx, slots);
-    const mine = containers.filter((c) => c.user === user.user && c.holdsGpus && c.name !== name);
-    const choice = allocateGpus({
-      slots,
-      holders: holdersOf(containers.filter((c) => c.name !== name)),
-      request: { user: user.user, count: job.gpus },
-      limits,
-      userContainerCount: mine.length,
-      host: ctx.hostId,
-    });
-    uuids = choice.slots.map((s) => s.uuid);
-    const { pidsLimit, ...res } = containerLimits(ctx, limits);
-    const now = nowIso();
-    await ctx.engine.create({
-      name,
-      image,
-      labels: {
-        [Label.managed]: 'true',
-        [Label.user]: user.user,
-        [Label.project]: job.project,
-        [Label.interface]: INTERFACE_ORCHESTRATION,
-        [Label.createdAt]: now,
-        [Label.workMount]: dir,
-        [Label.workspace]: dir,
-        [Label.gpuUuids]: uuids.join(','),
-        ...(uuids.length === 1 ? { [Label.gpuUuid]: uuids[0]! } : {}),
-        [Label.gpuSlots]: choice.slots.map((s) => s.slot).join(','),
-        [Label.gpuAllocated]: now,
-        [Label.gpus]: String(uuids.length),
-        [Label.userId]: String(user.uid),
-        [Label.groupId]: String(user.gid ?? user.uid),
-        [Label.username]: user.user,
-        [Label.containerName]: name,
-        [Label.image]: image,
-        [Label.requestId]: job.requestId,
-      },
-      env: [
-        `NVIDIA_VISIBLE_DEVICES=${uuids.join(',')}`,
-        `DS01_PROJECT=${job.project}`,
-        `DS01_USER=${user.user}`,
-        `HOME=/home/${user.user}`,
-        `USER=${user.user}`,
-        `LOGNAME=${user.user}`,
-      ],
-      binds: [`${dir}:/workspace`],
-      runAs,
-      ...res,
-      pidsLimit,
-      deviceUuids: ctx.gpus.mode === 'nvidia' ? uuids : [],
-    });
-    await ctx.engine.addHome(name, runAs);
-    await ctx.refreshHost();
-  }, { busyMessage: 'The GPU allocator on this host is busy; your launch will be retried.' });
+  await withLock(
+    ctx.redis,
+    RedisKey.allocationLock(ctx.hostId),
+    async () => {
+      // It held a place in the GPU queue while this host built its image: its owner may have left since.
+      if (job.queued && !job.waited && ctx.gpuQueue && !(await ctx.gpuQueue.get(job.requestId))) {
+        left = true;
+        return;
+      }
+      const current = await ctx.engine.findContainer(name);
+      if (current && current.labels[Label.requestId] === job.requestId) {
+        uuids = (current.labels[Label.gpuUuids] ?? '').split(',').filter(Boolean);
+        return; // a re-run: this request already made it; go on to start it
+      }
+      if (current) {
+        // A stopped container from an earlier launch. Containers are disposable (the workspace is a
+        // mount), so it is replaced rather than restarted with GPUs that may since have moved on.
+        await ctx.engine.remove(name);
+      }
+      // Verified again right before the container is made: the real path checked now is what is bound.
+      verified = await verifyProjectDir(ctx.config, user, job.project);
+      const dir = verified.dir;
+      // Who holds what is read from the engine now, under the lock: labels and device requests alike.
+      const slots = await ctx.gpus.slots();
+      const containers = await readContainers(ctx, slots);
+      const mine = containers.filter((c) => c.user === user.user && c.holdsGpus && c.name !== name);
+      const choice = allocateGpus({
+        slots,
+        holders: holdersOf(containers.filter((c) => c.name !== name)),
+        request: { user: user.user, count: job.gpus },
+        limits,
+        userContainerCount: mine.length,
+        host: ctx.hostId,
+      });
+      uuids = choice.slots.map((s) => s.uuid);
+      const { pidsLimit, ...res } = containerLimits(ctx, limits);
+      const now = nowIso();
+      await ctx.engine.create({
+        name,
+        image,
+        labels: {
+          [Label.managed]: 'true',
+          [Label.user]: user.user,
+          [Label.project]: job.project,
+          [Label.interface]: INTERFACE_ORCHESTRATION,
+          [Label.createdAt]: now,
+          [Label.workMount]: dir,
+          [Label.workspace]: dir,
+          [Label.gpuUuids]: uuids.join(','),
+          ...(uuids.length === 1 ? { [Label.gpuUuid]: uuids[0]! } : {}),
+          [Label.gpuSlots]: choice.slots.map((s) => s.slot).join(','),
+          [Label.gpuAllocated]: now,
+          [Label.gpus]: String(uuids.length),
+          [Label.userId]: String(user.uid),
+          [Label.groupId]: String(user.gid ?? user.uid),
+          [Label.username]: user.user,
+          [Label.containerName]: name,
+          [Label.image]: image,
+          [Label.requestId]: job.requestId,
+        },
+        env: [
+          `NVIDIA_VISIBLE_DEVICES=${uuids.join(',')}`,
+          `DS01_PROJECT=${job.project}`,
+          `DS01_USER=${user.user}`,
+          `HOME=/home/${user.user}`,
+          `USER=${user.user}`,
+          `LOGNAME=${user.user}`,
+        ],
+        binds: [`${dir}:/workspace`],
+        runAs,
+        ...res,
+        pidsLimit,
+        deviceUuids: ctx.gpus.mode === 'nvidia' ? uuids : [],
+      });
+      await ctx.engine.addHome(name, runAs);
+      await ctx.refreshHost();
+    },
+    { busyMessage: 'The GPU allocator on this host is busy; your launch will be retried.' },
+  );
 
   if (left) {
     ctx.log.info({ requestId: job.requestId }, 'its owner left the GPU queue while the image was built; nothing started');
@@ -213,7 +250,6 @@ async function launchNow(ctx: WorkerContext, job: LaunchJob): Promise<void> {
   ctx.log.info({ container: name, gpus: uuids, requestId: job.requestId }, 'container running');
   await running(refs(uuids, await slotsByUuid()), false);
 }
-
 
 /** For a `.catch`: removes the half-made container, then fails with the same error. */
 function removeAnd(ctx: WorkerContext, name: string) {
@@ -231,7 +267,10 @@ function removeAnd(ctx: WorkerContext, name: string) {
 async function ensureWorkspace(ctx: WorkerContext, name: string, runAs: UserIds, verified: VerifiedProject, project: string): Promise<void> {
   if (await workspaceMatches(ctx, name, runAs, verified)) return;
   ctx.log.warn({ container: name, expected: verified.dir }, 'the mounted workspace is not the verified folder; container removed');
-  await removeAnd(ctx, name)(
+  await removeAnd(
+    ctx,
+    name,
+  )(
     new Ds01Error(
       ErrorCode.BadInput,
       `Your project folder \`${project}\` changed while the container was being started, so I removed the container again. Make sure it is a real folder (not a link) and launch again.`,

@@ -98,7 +98,17 @@ async function retireClaimed(ctx: WorkerContext, r: Retirement, held: { key: str
       // Nothing retired: the owner's answer ([Retire anyway]) is a new request for this container.
       await release(ctx.redis, claimKey, r.requestId);
       await ctx.events.publish(
-        { type: 'retire.confirm', requestId: r.requestId, host: ctx.hostId, owner: r.owner, project: r.project, reply: r.reply, at: nowIso(), container: name, lostPackages: check.lost },
+        {
+          type: 'retire.confirm',
+          requestId: r.requestId,
+          host: ctx.hostId,
+          owner: r.owner,
+          project: r.project,
+          reply: r.reply,
+          at: nowIso(),
+          container: name,
+          lostPackages: check.lost,
+        },
         `${r.requestId}.confirm`,
       );
       return { gpus, retired: false };
@@ -132,10 +142,7 @@ async function retireClaimed(ctx: WorkerContext, r: Retirement, held: { key: str
     ctx.log.info({ container: name }, 'already retired by another request; nothing to do');
     return duplicate;
   } else {
-    throw new Ds01Error(
-      ErrorCode.NotFound,
-      `You have no container for \`${r.project}\` on ${ctx.hostId}, so there was nothing to retire. \`/ds01 status\` lists what you have.`,
-    );
+    throw new Ds01Error(ErrorCode.NotFound, `You have no container for \`${r.project}\` on ${ctx.hostId}, so there was nothing to retire. \`/ds01 status\` lists what you have.`);
   }
   if (found && found.labels[Label.user] === r.owner.user) {
     const user = ownerEntry(ctx, r.owner);

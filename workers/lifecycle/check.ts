@@ -54,9 +54,7 @@ export async function lifecycleCheck(ctx: WorkerContext, now: number): Promise<L
   // The engine answers a CPU sample in about a second when its collector is warm: take them all at once.
   const samples = new Map(
     await Promise.all(
-      containers
-        .filter((c) => c.state === 'running' && !c.protected && c.owner)
-        .map(async (c) => [c.name, await ctx.engine.cpuSample(c.name).catch(() => null)] as const),
+      containers.filter((c) => c.state === 'running' && !c.protected && c.owner).map(async (c) => [c.name, await ctx.engine.cpuSample(c.name).catch(() => null)] as const),
     ),
   );
   const retired = new Set<string>();
@@ -79,7 +77,11 @@ export async function lifecycleCheck(ctx: WorkerContext, now: number): Promise<L
   }
   // Packages installed inside running containers, offered for the image while the container is there.
   const packagesBegan = Date.now();
-  summary.noticed = await watchPackages(ctx, containers.filter((c) => !retired.has(c.name)), now).catch((err: Error) => {
+  summary.noticed = await watchPackages(
+    ctx,
+    containers.filter((c) => !retired.has(c.name)),
+    now,
+  ).catch((err: Error) => {
     ctx.log.warn({ err: err.message }, 'package notices skipped this pass');
     return 0;
   });

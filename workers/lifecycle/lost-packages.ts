@@ -38,14 +38,7 @@ export type LostPackages = { lost: string[]; unknown: null } | { lost: []; unkno
  * Both commands run as the owner: inside their container (where pip's user site holds what they
  * installed) and in a throwaway container of the image, hardened and limited like theirs.
  */
-export async function lostPackages(
-  engine: DockerEngine,
-  container: string,
-  image: string,
-  running: boolean,
-  runAs: RunAs,
-  limits: ResourceSpec,
-): Promise<LostPackages> {
+export async function lostPackages(engine: DockerEngine, container: string, image: string, running: boolean, runAs: RunAs, limits: ResourceSpec): Promise<LostPackages> {
   if (!running) return { lost: [], unknown: 'the container was not running, so its packages could not be listed' };
   const cmd = ['pip', 'list', '--format=json', '--disable-pip-version-check'];
   try {

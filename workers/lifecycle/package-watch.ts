@@ -108,7 +108,11 @@ async function watchOne(ctx: WorkerContext, c: ContainerState, owner: UserEntry,
   let offer: PipPackage[] = [];
   if (plan.fresh.length > 0 && !off && !inQuietHours(now, cfg)) {
     const countKey = RedisKey.packageNoticeCount(owner.user, dayOf(now, cfg.timezone));
-    const [[, count]] = (await ctx.redis.multi().incr(countKey).expire(countKey, 2 * 24 * 3600).exec()) as [[null, number], unknown];
+    const [[, count]] = (await ctx.redis
+      .multi()
+      .incr(countKey)
+      .expire(countKey, 2 * 24 * 3600)
+      .exec()) as [[null, number], unknown];
     if (count <= cfg.daily_cap) offer = plan.fresh;
     else ctx.log.info({ container: c.name, user: owner.user }, 'package notice held back: daily cap reached');
   }
@@ -182,7 +186,8 @@ export async function packagesAtRetirement(ctx: WorkerContext, name: string, con
     const n = spec.split('==')[0] ?? spec;
     lostNames.add(n);
     const offered = state.offered.get(n);
-    if (offered && !Number.isNaN(Date.parse(offered.at))) toldAbout.push({ package: spec, at: new Date(offered.at).toISOString(), answer: state.silenced.has(n) ? 'not_needed' : 'none' });
+    if (offered && !Number.isNaN(Date.parse(offered.at)))
+      toldAbout.push({ package: spec, at: new Date(offered.at).toISOString(), answer: state.silenced.has(n) ? 'not_needed' : 'none' });
   }
   const reached = [...state.added.keys()].filter((n) => !lostNames.has(n)).length;
   return { toldAbout, reached };

@@ -58,7 +58,12 @@ async function dispatchLocked(ctx: WorkerContext, queue: GpuQueue, addOwn: (job:
   for (const e of entries) {
     const user = findUserByName(ctx.config, e.owner.user);
     if (!user || user.uid !== e.owner.uid) {
-      await dropEntry(ctx, queue, e, new Ds01Error(ErrorCode.NotRegistered, `${e.owner.user} is no longer registered with DS01, so the waiting launch of \`${e.project}\` was dropped.`));
+      await dropEntry(
+        ctx,
+        queue,
+        e,
+        new Ds01Error(ErrorCode.NotRegistered, `${e.owner.user} is no longer registered with DS01, so the waiting launch of \`${e.project}\` was dropped.`),
+      );
       continue;
     }
     const other = elsewhere.get(user.user) ?? { gpuEq: 0, containers: 0 };
@@ -84,7 +89,10 @@ async function dispatchLocked(ctx: WorkerContext, queue: GpuQueue, addOwn: (job:
       await queue.add({ ...entryFields(taken), pending: false }, { seq: taken.seq, enqueuedAt: taken.enqueuedAt });
       throw err;
     }
-    ctx.log.info({ requestId: taken.requestId, user: user.user, project: taken.project, waitedS: Math.round((Date.now() - Date.parse(taken.enqueuedAt)) / 1000) }, 'queued launch placed on this host');
+    ctx.log.info(
+      { requestId: taken.requestId, user: user.user, project: taken.project, waitedS: Math.round((Date.now() - Date.parse(taken.enqueuedAt)) / 1000) },
+      'queued launch placed on this host',
+    );
     started++;
   }
   return started;
@@ -150,7 +158,18 @@ export function launchJobOf(e: QueueEntry): LaunchJob {
 async function dropEntry(ctx: WorkerContext, queue: GpuQueue, e: QueueEntry, err: Ds01Error): Promise<void> {
   if (!(await queue.take(e.requestId))) return;
   await ctx.events.publish(
-    { type: 'job.failed', requestId: e.requestId, host: ctx.hostId, owner: e.owner, project: e.project, reply: e.reply, at: nowIso(), kind: 'launch', code: err.code, message: userMessageOf(err) },
+    {
+      type: 'job.failed',
+      requestId: e.requestId,
+      host: ctx.hostId,
+      owner: e.owner,
+      project: e.project,
+      reply: e.reply,
+      at: nowIso(),
+      kind: 'launch',
+      code: err.code,
+      message: userMessageOf(err),
+    },
     `${e.requestId}.failed`,
   );
 }
@@ -179,7 +198,17 @@ export async function rehomeDeadHosts(ctx: WorkerContext): Promise<number> {
         if (!parsed?.success) continue;
         const l = parsed.data;
         const entry = await ctx.gpuQueue.add(
-          { requestId: l.requestId, owner: l.owner, requestedBy: l.requestedBy, project: l.project, gpus: l.gpus, rebuild: l.rebuild, reply: l.reply, host: ctx.config.workspaces_shared ? null : id, pending: false },
+          {
+            requestId: l.requestId,
+            owner: l.owner,
+            requestedBy: l.requestedBy,
+            project: l.project,
+            gpus: l.gpus,
+            rebuild: l.rebuild,
+            reply: l.reply,
+            host: ctx.config.workspaces_shared ? null : id,
+            pending: false,
+          },
           l.queued,
           // A launch that held a place whose owner has since left stays gone.
           { onlyIfPresent: l.queued !== undefined && !l.waited },
@@ -187,7 +216,19 @@ export async function rehomeDeadHosts(ctx: WorkerContext): Promise<number> {
         await job.remove().catch(() => undefined);
         if (!entry) continue;
         await ctx.events.publish(
-          { type: 'launch.queued', requestId: l.requestId, host: ctx.hostId, owner: l.owner, project: l.project, reply: l.reply, at: nowIso(), position: null, gpus: l.gpus, onHost: ctx.config.workspaces_shared ? null : id, reason: 'host-down' },
+          {
+            type: 'launch.queued',
+            requestId: l.requestId,
+            host: ctx.hostId,
+            owner: l.owner,
+            project: l.project,
+            reply: l.reply,
+            at: nowIso(),
+            position: null,
+            gpus: l.gpus,
+            onHost: ctx.config.workspaces_shared ? null : id,
+            reason: 'host-down',
+          },
           `${l.requestId}.requeued.${id}.${entry.seq}`,
         );
         moved++;

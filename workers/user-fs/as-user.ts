@@ -92,10 +92,13 @@ export async function asUser(ids: UserIds, req: ChildRequest, timeoutMs = 20_000
   try {
     res = JSON.parse(r.stdout.toString('utf8')) as ChildResponse;
   } catch {
-    throw new Ds01Error(ErrorCode.Internal, 'Something went wrong while reading your project folder. Nothing was changed.', { detail: `user-fs child exited ${r.code}: ${r.stderr.slice(0, 500)}` });
+    throw new Ds01Error(ErrorCode.Internal, 'Something went wrong while reading your project folder. Nothing was changed.', {
+      detail: `user-fs child exited ${r.code}: ${r.stderr.slice(0, 500)}`,
+    });
   }
   if (!res.ok) {
-    if (res.code === 'ENOENT') throw new Ds01Error(ErrorCode.NotFound, 'A folder of your project is missing, so nothing was changed.', { detail: `user-fs ${req.op}: ${res.error.slice(0, 300)}` });
+    if (res.code === 'ENOENT')
+      throw new Ds01Error(ErrorCode.NotFound, 'A folder of your project is missing, so nothing was changed.', { detail: `user-fs ${req.op}: ${res.error.slice(0, 300)}` });
     const denied = res.code === 'EACCES' || res.code === 'EPERM';
     throw new Ds01Error(
       denied ? ErrorCode.BadInput : ErrorCode.Internal,

@@ -51,30 +51,37 @@ function excluded(p: string, excludes: string[]): boolean {
  * Dockerfile goes first, and `checkDockerfile` sees exactly the bytes the engine will build from
  * before anything else is sent; when it throws, the stream fails and nothing is built.
  */
-export async function packBuildContext(
-  ids: UserIds,
-  dir: string,
-  timeoutMs: number,
-  checkDockerfile: (text: string) => Promise<void>,
-): Promise<Readable> {
+export async function packBuildContext(ids: UserIds, dir: string, timeoutMs: number, checkDockerfile: (text: string) => Promise<void>): Promise<Readable> {
   const listed = await asUser(ids, { op: 'list', root: dir, maxEntries: MAX_ENTRIES }, Math.min(timeoutMs, 120_000));
   if (listed.truncated) {
-    throw new Ds01Error(ErrorCode.BadInput, `Your project folder has more than ${MAX_ENTRIES.toLocaleString('en')} files, which is too many to send as a build context. Move data out of the project folder or list it in \`.dockerignore\`.`);
+    throw new Ds01Error(
+      ErrorCode.BadInput,
+      `Your project folder has more than ${MAX_ENTRIES.toLocaleString('en')} files, which is too many to send as a build context. Move data out of the project folder or list it in \`.dockerignore\`.`,
+    );
   }
   const entries = listed.list ?? [];
   const type = new Map(entries.map((e) => [e.p, e.t] as const));
   if (type.get('Dockerfile') !== 'f') {
-    throw new Ds01Error(ErrorCode.NoDockerfile, 'Your project has no Dockerfile that is a regular file, so there is no image to build. Add one (`project init` writes a starter) and try again.');
+    throw new Ds01Error(
+      ErrorCode.NoDockerfile,
+      'Your project has no Dockerfile that is a regular file, so there is no image to build. Add one (`project init` writes a starter) and try again.',
+    );
   }
   let excludes: string[] = [];
   if (type.get('.dockerignore') === 'o') {
-    throw new Ds01Error(ErrorCode.BadInput, '`.dockerignore` in your project is not a regular file (a pipe or a device?), so I did not build. Replace it with a plain text file and try again.');
+    throw new Ds01Error(
+      ErrorCode.BadInput,
+      '`.dockerignore` in your project is not a regular file (a pipe or a device?), so I did not build. Replace it with a plain text file and try again.',
+    );
   }
   if (type.has('.dockerignore')) {
     const read = await asUser(ids, { op: 'read', root: dir, names: ['.dockerignore'], maxBytes: MAX_DOCKERIGNORE });
     const r = read.read?.['.dockerignore'];
     if (type.get('.dockerignore') !== 'f' || r?.status !== 'ok') {
-      throw new Ds01Error(ErrorCode.BadInput, '`.dockerignore` in your project is not a regular file of at most 64 KB, so I did not build. Replace it with a plain text file and try again.');
+      throw new Ds01Error(
+        ErrorCode.BadInput,
+        '`.dockerignore` in your project is not a regular file of at most 64 KB, so I did not build. Replace it with a plain text file and try again.',
+      );
     }
     excludes = plainExcludes(Buffer.from(r.content, 'base64').toString('utf8')) ?? [];
   }

@@ -18,9 +18,7 @@ export type ChildRequest =
   | { op: 'remove'; root: string; target: string }
   | { op: 'list'; root: string; maxEntries: number };
 
-export type ReadResult =
-  | { status: 'ok'; content: string; real: string; mode: number }
-  | { status: 'missing' | 'outside' | 'dangling' | 'not_regular' | 'too_large' };
+export type ReadResult = { status: 'ok'; content: string; real: string; mode: number } | { status: 'missing' | 'outside' | 'dangling' | 'not_regular' | 'too_large' };
 
 export type ChildResponse =
   | { ok: true; read?: Record<string, ReadResult>; list?: Array<{ p: string; t: 'f' | 'd' | 'l' | 'o' }>; truncated?: boolean }

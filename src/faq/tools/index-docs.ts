@@ -27,9 +27,7 @@ function slug(heading: string): string {
 }
 
 function walk(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith('.md') ? [path.join(dir, e.name)] : [],
-  );
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith('.md') ? [path.join(dir, e.name)] : []));
 }
 
 export function indexDocs(docsDir: string): DocSection[] {
@@ -45,7 +43,10 @@ export function indexDocs(docsDir: string): DocSection[] {
       for (const w of `${current.heading} ${current.body.join(' ')}`.toLowerCase().match(/[a-z][a-z0-9-]{2,30}/g) ?? []) {
         if (!STOP.has(w)) counts.set(w, (counts.get(w) ?? 0) + 1);
       }
-      const terms = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, TERMS_PER_SECTION).map(([w]) => w);
+      const terms = [...counts.entries()]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, TERMS_PER_SECTION)
+        .map(([w]) => w);
       if (terms.length >= 3) out.push({ page, anchor: current.anchor, heading: current.heading, terms });
     };
     let inCode = false;
@@ -58,7 +59,10 @@ export function indexDocs(docsDir: string): DocSection[] {
         flush();
         const raw = h[2] ?? '';
         const explicit = /\{#([\w-]{1,60})\}\s*$/.exec(raw);
-        const own = raw.replace(/\s*\{#[\w-]{1,60}\}\s*$/, '').replace(/[`*"]/g, '').trim();
+        const own = raw
+          .replace(/\s*\{#[\w-]{1,60}\}\s*$/, '')
+          .replace(/[`*"]/g, '')
+          .trim();
         if (h[1] === '##') parent = own;
         // "Step 2", "Option 1", "Q": name the section by its parent so it reads on its own.
         const generic = own.length < 4 || /^(step|option|method|pattern|scenario|phase|path|q)\b/i.test(own) || own.startsWith('#!');

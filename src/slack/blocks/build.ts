@@ -120,7 +120,10 @@ export function buildDoneMessage(e: EventOf<'build.done'>): Message {
   } else if (e.purpose === 'image-update') {
     blocks.push({
       type: 'section',
-      text: { type: 'mrkdwn', text: 'No new lines were needed: the packages you listed were already in the Dockerfile (a new version you gave replaces the old one in place). The image was rebuilt from it.' },
+      text: {
+        type: 'mrkdwn',
+        text: 'No new lines were needed: the packages you listed were already in the Dockerfile (a new version you gave replaces the old one in place). The image was rebuilt from it.',
+      },
     });
   }
   if (e.runningContainer) {
@@ -177,9 +180,7 @@ export function recreateBlocks(project: string, host: string, container: string)
 }
 
 export function buildFailedMessage(e: EventOf<'job.failed'>, adminContact: string): Message {
-  const blocks: KnownBlock[] = [
-    { type: 'section', text: { type: 'mrkdwn', text: `:x: *The image for ${code(e.project)} did not build* on ${code(e.host)}.\n${e.message}` } },
-  ];
+  const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: `:x: *The image for ${code(e.project)} did not build* on ${code(e.host)}.\n${e.message}` } }];
   if (e.build) blocks.push(...buildFailureDetail(e.build));
   blocks.push({
     type: 'context',

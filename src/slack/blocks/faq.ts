@@ -62,7 +62,10 @@ export function withFeedbackThanks(blocks: KnownBlock[], helpful: boolean, admin
   for (const b of blocks) {
     const id = b.block_id ?? '';
     if (id.startsWith(FEEDBACK_PROMPT_BLOCK)) continue;
-    if (id.startsWith(FEEDBACK_BLOCK) || (b.type === 'actions' && b.elements.some((e) => 'action_id' in e && (e.action_id === FAQ_ACTION.helpfulYes || e.action_id === FAQ_ACTION.helpfulNo)))) {
+    if (
+      id.startsWith(FEEDBACK_BLOCK) ||
+      (b.type === 'actions' && b.elements.some((e) => 'action_id' in e && (e.action_id === FAQ_ACTION.helpfulYes || e.action_id === FAQ_ACTION.helpfulNo)))
+    ) {
       if (!replaced) out.push(thanks);
       replaced = true;
       continue;
@@ -76,7 +79,7 @@ export function withFeedbackThanks(blocks: KnownBlock[], helpful: boolean, admin
 /** A message with no question in it ("hi", "thanks"): say what I can do instead of guessing. */
 export function greetingMessage(adminContact: string): SlackMessage {
   const text =
-    "Hi! I answer questions about DS01. Ask me in your own words, for example _why did my packages disappear?_ or _how long can my container run?_\n" +
+    'Hi! I answer questions about DS01. Ask me in your own words, for example _why did my packages disappear?_ or _how long can my container run?_\n' +
     'To see the commands I understand, type `/ds01 help`.';
   const admins = `For anything I can't answer, the DS01 admins can help: ${adminContact}`;
   return {

@@ -32,12 +32,16 @@ const MAX_ROWS = 15;
 const MAX_BUTTON_TEXT = 75;
 
 export function homeView(input: HomeInput): HomeView {
-  const blocks: KnownBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: 'DS01 GPU server', emoji: true } },
-  ];
+  const blocks: KnownBlock[] = [{ type: 'header', text: { type: 'plain_text', text: 'DS01 GPU server', emoji: true } }];
   if (input.user) {
     blocks.push(mrkdwnSection(`Hi <@${input.slackUserId}>! Here is what you have on DS01 right now. Ask me anything about DS01 in the *Messages* tab.`));
-    blocks.push({ type: 'divider' }, ...containerBlocks(input.user, input.hosts), ...queueBlocks(input.user, input.queue ?? []), { type: 'divider' }, ...imageBlocks(input.user, input.hosts));
+    blocks.push(
+      { type: 'divider' },
+      ...containerBlocks(input.user, input.hosts),
+      ...queueBlocks(input.user, input.queue ?? []),
+      { type: 'divider' },
+      ...imageBlocks(input.user, input.hosts),
+    );
   } else {
     blocks.push(
       mrkdwnSection(
@@ -55,11 +59,13 @@ function queueBlocks(user: { user: string }, queue: QueueEntry[]): KnownBlock[] 
   if (mine.length === 0) return [];
   return [
     mrkdwnSection('*Waiting for a GPU*'),
-    ...mine.slice(0, MAX_ROWS).map(({ e, place }): KnownBlock => ({
-      type: 'section',
-      text: { type: 'mrkdwn', text: `\`${e.project}\` — ${placeText(place, e.gpus, e.host)}` },
-      accessory: { type: 'button', action_id: QUEUE_ACTION.leave, text: { type: 'plain_text', text: 'Leave queue' }, value: e.requestId },
-    })),
+    ...mine.slice(0, MAX_ROWS).map(
+      ({ e, place }): KnownBlock => ({
+        type: 'section',
+        text: { type: 'mrkdwn', text: `\`${e.project}\` — ${placeText(place, e.gpus, e.host)}` },
+        accessory: { type: 'button', action_id: QUEUE_ACTION.leave, text: { type: 'plain_text', text: 'Leave queue' }, value: e.requestId },
+      }),
+    ),
   ];
 }
 
@@ -88,7 +94,10 @@ function containerBlocks(user: { user: string }, hosts: HostSnapshot[]): KnownBl
 /** Packages pip-installed only inside a running container: gone when it is retired unless added to the image. */
 function onlyHereLine(c: HostSnapshot['containers'][number]): string {
   if (c.state !== 'running' || c.onlyHere.length === 0) return '';
-  const names = c.onlyHere.slice(0, 10).map((p) => `\`${p.replace(/[`&<>]/g, '')}\``).join(', ');
+  const names = c.onlyHere
+    .slice(0, 10)
+    .map((p) => `\`${p.replace(/[`&<>]/g, '')}\``)
+    .join(', ');
   const more = c.onlyHere.length > 10 ? ` and ${c.onlyHere.length - 10} more` : '';
   return `\n:warning: Only in this container (gone when it is retired unless added to the image): ${names}${more}`;
 }
@@ -147,11 +156,13 @@ function mostAskedBlocks(mostAsked: HomeInput['mostAsked']): KnownBlock[] {
   }
   return [
     head,
-    ...mostAsked.map(({ topic, count }): KnownBlock => ({
-      type: 'section',
-      text: { type: 'mrkdwn', text: `*${topic.title}*\n${count === 1 ? 'asked once' : `asked ${count} times`}` },
-      accessory: button('Show answer', HOME_ACTION.showTopic, topic.id),
-    })),
+    ...mostAsked.map(
+      ({ topic, count }): KnownBlock => ({
+        type: 'section',
+        text: { type: 'mrkdwn', text: `*${topic.title}*\n${count === 1 ? 'asked once' : `asked ${count} times`}` },
+        accessory: button('Show answer', HOME_ACTION.showTopic, topic.id),
+      }),
+    ),
   ];
 }
 

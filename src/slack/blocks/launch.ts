@@ -20,7 +20,8 @@ function checklist(current: Step['key'], built: boolean, failed = false, detail?
   return STEPS.filter((s) => s.key !== 'building' || built)
     .map((s) => {
       const i = order.indexOf(s.key);
-      const mark = i < at || (s.key === 'running' && current === 'running') ? ':white_check_mark:' : i === at ? (failed ? ':x:' : ':hourglass_flowing_sand:') : ':white_small_square:';
+      const mark =
+        i < at || (s.key === 'running' && current === 'running') ? ':white_check_mark:' : i === at ? (failed ? ':x:' : ':hourglass_flowing_sand:') : ':white_small_square:';
       return `${mark} ${s.label}${i === at && detail ? ` — ${detail}` : ''}`;
     })
     .join('\n');
@@ -80,16 +81,16 @@ export function launchRunningMessage(e: EventOf<'launch.running'>): { text: stri
     },
     {
       type: 'context',
-      elements: [{ type: 'mrkdwn', text: `Packages you \`pip install\` inside the container are gone when it is retired: add them with \`/ds01 image-update ${e.project}\` to keep them.` }],
+      elements: [
+        { type: 'mrkdwn', text: `Packages you \`pip install\` inside the container are gone when it is retired: add them with \`/ds01 image-update ${e.project}\` to keep them.` },
+      ],
     },
   );
   return { text: e.alreadyRunning ? `${e.project} is already running on ${e.host}.` : `${e.project} is running on ${e.host}.`, blocks };
 }
 
 export function launchFailedMessage(e: EventOf<'job.failed'>): { text: string; blocks: KnownBlock[] } {
-  const blocks: KnownBlock[] = [
-    { type: 'section', text: { type: 'mrkdwn', text: `:x: *Launch of \`${e.project}\` did not go through.*\n${e.message}` } },
-  ];
+  const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: `:x: *Launch of \`${e.project}\` did not go through.*\n${e.message}` } }];
   if (e.build) blocks.push(...buildFailureDetail(e.build));
   return { text: `Launch of ${e.project} failed: ${e.message}`, blocks };
 }

@@ -52,11 +52,17 @@ export function retiredMessage(e: EventOf<'container.retired'>, timeZone = 'UTC'
         text: `:package: *\`${e.project}\` was retired* on ${e.host} because ${REASON_TEXT[e.reason]}${who}. It ran for ${duration(e.ranSeconds)}; its ${e.gpus.length === 1 ? 'GPU is' : 'GPUs are'} free again (${gpuLine(e.gpus)}).`,
       },
     },
-    { type: 'section', text: { type: 'mrkdwn', text: `*What survived:* everything in \`/workspace\` (your project folder) and the image \`ds01-${e.owner.uid}/${e.project}:latest\`.` } },
+    {
+      type: 'section',
+      text: { type: 'mrkdwn', text: `*What survived:* everything in \`/workspace\` (your project folder) and the image \`ds01-${e.owner.uid}/${e.project}:latest\`.` },
+    },
   ];
   let text = `${e.project} was retired on ${e.host} because ${REASON_TEXT[e.reason]}.`;
   if (e.lostPackages.length > 0) {
-    const shown = e.lostPackages.slice(0, 15).map((p) => `\`${p}\``).join(', ');
+    const shown = e.lostPackages
+      .slice(0, 15)
+      .map((p) => `\`${p}\``)
+      .join(', ');
     const more = e.lostPackages.length > 15 ? ` and ${e.lostPackages.length - 15} more` : '';
     blocks.push(
       {
@@ -68,7 +74,15 @@ export function retiredMessage(e: EventOf<'container.retired'>, timeZone = 'UTC'
       },
       {
         type: 'actions',
-        elements: [{ type: 'button', style: 'primary', action_id: 'image_update_open', text: { type: 'plain_text', text: 'Add these to the image' }, value: addToImageValue(e.project, e.lostPackages) }],
+        elements: [
+          {
+            type: 'button',
+            style: 'primary',
+            action_id: 'image_update_open',
+            text: { type: 'plain_text', text: 'Add these to the image' },
+            value: addToImageValue(e.project, e.lostPackages),
+          },
+        ],
       },
     );
     text += ` Packages lost: ${e.lostPackages.join(', ')}.`;
@@ -79,7 +93,10 @@ export function retiredMessage(e: EventOf<'container.retired'>, timeZone = 'UTC'
       text += ` ${told.join(' ')}`;
     }
   } else if (e.packagesUnknown) {
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*What was lost:* I couldn't check — ${e.packagesUnknown}. Anything you \`pip install\`ed inside it and not in the image is gone.` } });
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: `*What was lost:* I couldn't check — ${e.packagesUnknown}. Anything you \`pip install\`ed inside it and not in the image is gone.` },
+    });
   } else {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: '*What was lost:* nothing: every package in the container came from the image.' } });
   }
@@ -108,10 +125,21 @@ export function warningMessage(e: EventOf<'limit.warning'>, keepaliveHours: numb
     text,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text } },
-      { type: 'section', text: { type: 'mrkdwn', text: 'Files in `/workspace` survive a retirement; packages installed only in the container do not (`/ds01 image-update` keeps them).' } },
+      {
+        type: 'section',
+        text: { type: 'mrkdwn', text: 'Files in `/workspace` survive a retirement; packages installed only in the container do not (`/ds01 image-update` keeps them).' },
+      },
       {
         type: 'actions',
-        elements: [{ type: 'button', style: 'primary', action_id: 'keepalive', text: { type: 'plain_text', text: `Keep alive ${keepaliveHours} h` }, value: keepaliveValue(e.project, keepaliveHours) }],
+        elements: [
+          {
+            type: 'button',
+            style: 'primary',
+            action_id: 'keepalive',
+            text: { type: 'plain_text', text: `Keep alive ${keepaliveHours} h` },
+            value: keepaliveValue(e.project, keepaliveHours),
+          },
+        ],
       },
     ],
   };
@@ -131,7 +159,10 @@ export function lifecycleFailedMessage(e: EventOf<'job.failed'>): { text: string
 
 /** Asked before a retirement that would lose packages: put them into the image first, or go ahead. */
 export function retireConfirmMessage(e: EventOf<'retire.confirm'>): { text: string; blocks: KnownBlock[] } {
-  const shown = e.lostPackages.slice(0, 15).map((p) => `\`${p}\``).join(', ');
+  const shown = e.lostPackages
+    .slice(0, 15)
+    .map((p) => `\`${p}\``)
+    .join(', ');
   const more = e.lostPackages.length > 15 ? ` and ${e.lostPackages.length - 15} more` : '';
   const text = `Retiring \`${e.project}\` would lose packages you installed only inside the container: ${shown}${more}. Nothing has been stopped yet.`;
   return {
@@ -145,8 +176,20 @@ export function retireConfirmMessage(e: EventOf<'retire.confirm'>): { text: stri
       {
         type: 'actions',
         elements: [
-          { type: 'button', style: 'primary', action_id: 'image_update_open', text: { type: 'plain_text', text: 'Add to image first' }, value: addToImageValue(e.project, e.lostPackages) },
-          { type: 'button', style: 'danger', action_id: 'retire_anyway', text: { type: 'plain_text', text: 'Retire anyway' }, value: JSON.stringify({ project: e.project, host: e.host }) },
+          {
+            type: 'button',
+            style: 'primary',
+            action_id: 'image_update_open',
+            text: { type: 'plain_text', text: 'Add to image first' },
+            value: addToImageValue(e.project, e.lostPackages),
+          },
+          {
+            type: 'button',
+            style: 'danger',
+            action_id: 'retire_anyway',
+            text: { type: 'plain_text', text: 'Retire anyway' },
+            value: JSON.stringify({ project: e.project, host: e.host }),
+          },
         ],
       },
     ],

@@ -21,7 +21,10 @@ export const NotNeededValue = z.object({
   project: ProjectName,
   host: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/),
   cid: z.string().regex(/^[a-f0-9]{12,64}$/),
-  names: z.array(z.string().regex(/^[a-z0-9][a-z0-9-]{0,99}$/)).min(1).max(100),
+  names: z
+    .array(z.string().regex(/^[a-z0-9][a-z0-9-]{0,99}$/))
+    .min(1)
+    .max(100),
 });
 export type NotNeededValue = z.infer<typeof NotNeededValue>;
 
@@ -79,7 +82,13 @@ export function packagesNoticeMessage(e: EventOf<'packages.noticed'>): Message {
         type: 'actions',
         block_id: 'package_notice',
         elements: [
-          { type: 'button', style: 'primary', action_id: IMAGE_ACTIONS.open, text: { type: 'plain_text', text: 'Add to image' }, value: addToImageButtonValue(e.project, e.pending) },
+          {
+            type: 'button',
+            style: 'primary',
+            action_id: IMAGE_ACTIONS.open,
+            text: { type: 'plain_text', text: 'Add to image' },
+            value: addToImageButtonValue(e.project, e.pending),
+          },
           { type: 'button', action_id: PACKAGE_ACTIONS.notNeeded, text: { type: 'plain_text', text: 'Not needed' }, value: notNeededButtonValue(e) },
         ],
       },

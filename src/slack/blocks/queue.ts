@@ -20,7 +20,14 @@ export function waited(sinceIso: string, now = Date.now()): string {
 }
 
 /** The launch's progress message while it waits: its place, why, and [Leave queue]. */
-export function launchWaitingMessage(a: { project: string; requestId: string; position: number | null; gpus: number; onHost: string | null; reason: 'no-gpu' | 'quota' | 'host-down' }): Message {
+export function launchWaitingMessage(a: {
+  project: string;
+  requestId: string;
+  position: number | null;
+  gpus: number;
+  onHost: string | null;
+  reason: 'no-gpu' | 'quota' | 'host-down';
+}): Message {
   const place = a.position ? placeText(a.position, a.gpus, a.onHost) : `waiting for ${a.gpus} GPU${a.gpus === 1 ? '' : 's'} on ${a.onHost ?? 'any host'}`;
   const text = `Launch of \`${a.project}\` is in the GPU queue: ${place}.`;
   return {
@@ -29,7 +36,10 @@ export function launchWaitingMessage(a: { project: string; requestId: string; po
       { type: 'section', text: { type: 'mrkdwn', text: `:rocket: *Launching \`${a.project}\`*` } },
       {
         type: 'section',
-        text: { type: 'mrkdwn', text: `:hourglass_flowing_sand: *${place.charAt(0).toUpperCase()}${place.slice(1)}.* ${WHY[a.reason]} It starts by itself when a GPU frees up, and I'll message you then. \`/ds01 queue\` shows the whole line.` },
+        text: {
+          type: 'mrkdwn',
+          text: `:hourglass_flowing_sand: *${place.charAt(0).toUpperCase()}${place.slice(1)}.* ${WHY[a.reason]} It starts by itself when a GPU frees up, and I'll message you then. \`/ds01 queue\` shows the whole line.`,
+        },
       },
       { type: 'actions', elements: [{ type: 'button', action_id: QUEUE_ACTION.leave, text: { type: 'plain_text', text: 'Leave queue' }, value: a.requestId }] },
     ],
@@ -37,7 +47,9 @@ export function launchWaitingMessage(a: { project: string; requestId: string; po
 }
 
 export function leftQueueMessage(project: string, byAdmin: string | null): Message {
-  const text = byAdmin ? `The waiting launch of \`${project}\` was taken out of the GPU queue by ${byAdmin}. Nothing was started.` : `You left the GPU queue: \`${project}\` was not launched. Launch it again whenever you like.`;
+  const text = byAdmin
+    ? `The waiting launch of \`${project}\` was taken out of the GPU queue by ${byAdmin}. Nothing was started.`
+    : `You left the GPU queue: \`${project}\` was not launched. Launch it again whenever you like.`;
   return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `:wave: ${text}` } }] };
 }
 
@@ -53,12 +65,19 @@ export function queueMessage(entries: QueueEntry[], viewer: string, admin: boole
     return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
   }
   const text = `${entries.length} launch${entries.length === 1 ? '' : 'es'} waiting for a GPU`;
-  const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: `*GPU queue* — ${text}, in the order they will start (each person's first request before anyone's second).` } }];
+  const blocks: KnownBlock[] = [
+    { type: 'section', text: { type: 'mrkdwn', text: `*GPU queue* — ${text}, in the order they will start (each person's first request before anyone's second).` } },
+  ];
   for (const [i, e] of entries.slice(0, 40).entries()) {
     const line = `${i + 1}. *${e.owner.user}*${e.owner.user === viewer ? ' (you)' : ''} — \`${e.project}\`, ${e.gpus} GPU${e.gpus === 1 ? '' : 's'} on ${e.host ?? 'any host'}, waiting ${waited(e.enqueuedAt, now)}${e.pending ? ' (its host is still checking the project and building its image; it keeps its turn)' : ''}`;
     const section: KnownBlock = { type: 'section', text: { type: 'mrkdwn', text: line } };
     if (admin || e.owner.user === viewer) {
-      section.accessory = { type: 'button', action_id: admin && e.owner.user !== viewer ? QUEUE_ACTION.remove : QUEUE_ACTION.leave, text: { type: 'plain_text', text: admin && e.owner.user !== viewer ? 'Remove' : 'Leave queue' }, value: e.requestId };
+      section.accessory = {
+        type: 'button',
+        action_id: admin && e.owner.user !== viewer ? QUEUE_ACTION.remove : QUEUE_ACTION.leave,
+        text: { type: 'plain_text', text: admin && e.owner.user !== viewer ? 'Remove' : 'Leave queue' },
+        value: e.requestId,
+      };
     }
     blocks.push(section);
   }

@@ -16,7 +16,9 @@ export function statusMessage(user: string, hosts: HostSnapshot[], queue: QueueE
     const gpuByUuid = new Map(h.gpus.map((g) => [g.uuid, g]));
     for (const c of h.containers.filter((c) => c.user === user)) {
       const gpus = c.gpuUuids.map((u) => `GPU ${gpuByUuid.get(u)?.slot ?? '?'}`).join(', ') || 'no GPU';
-      lines.push(`• \`${c.project}\` — *${c.state}* on ${h.hostId}, ${gpus}${c.createdAt ? `, since ${c.createdAt.slice(0, 16).replace('T', ' ')} UTC` : ''}${c.protected ? ' (protected)' : ''}`);
+      lines.push(
+        `• \`${c.project}\` — *${c.state}* on ${h.hostId}, ${gpus}${c.createdAt ? `, since ${c.createdAt.slice(0, 16).replace('T', ' ')} UTC` : ''}${c.protected ? ' (protected)' : ''}`,
+      );
     }
   }
   const images: string[] = [];
@@ -66,7 +68,10 @@ export function gpusMessage(hosts: HostSnapshot[], packageShare?: PackageShare, 
       const since = hd.since && Number.isFinite(Date.parse(hd.since)) ? `, for ${waited(hd.since, now)}` : '';
       return `${what} — ${hd.user}, \`${hd.project ?? hd.container}\` (\`${hd.container}\`${outside})${since}`;
     });
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*${h.hostId}* — ${free} of ${h.gpus.length} free${h.gpuMode === 'fake' ? ' (simulated GPUs)' : ''}\n${lines.join('\n') || 'no GPUs found'}` } });
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: `*${h.hostId}* — ${free} of ${h.gpus.length} free${h.gpuMode === 'fake' ? ' (simulated GPUs)' : ''}\n${lines.join('\n') || 'no GPUs found'}` },
+    });
   }
   for (const id of down) {
     summary.push(`${id}: down`);

@@ -57,7 +57,17 @@ export async function launchCommand(ctx: CommandContext, args: { project: string
     }
     // Its place, held (pending) while the host checks the project: no host takes it before that.
     const entry = await deps.gpuQueue
-      .add({ requestId, owner: personOf(user), requestedBy: user.user, project: args.project, gpus: args.gpus, rebuild: args.rebuild, reply, host: placement.onHost, pending: true })
+      .add({
+        requestId,
+        owner: personOf(user),
+        requestedBy: user.user,
+        project: args.project,
+        gpus: args.gpus,
+        rebuild: args.rebuild,
+        reply,
+        host: placement.onHost,
+        pending: true,
+      })
       .catch(async (err: unknown) => {
         await deps.redis.del(RedisKey.launchInflight(user.uid, args.project));
         throw err;
@@ -66,7 +76,10 @@ export async function launchCommand(ctx: CommandContext, args: { project: string
     const position = (await deps.gpuQueue.list()).findIndex((e) => e.requestId === requestId) + 1 || null;
     waiting = launchWaitingMessage({ project: args.project, requestId, position, gpus: args.gpus, onHost: placement.onHost, reason: placement.reason });
     if (reply) await ctx.client.chat.update({ channel: reply.channel, ts: reply.ts, ...waiting }).catch(() => undefined);
-    deps.log.info({ requestId, user: user.user, project: args.project, seq: queued.seq, reason: placement.reason }, position ? `launch waits: ${placeText(position, args.gpus, placement.onHost)}` : 'launch waits');
+    deps.log.info(
+      { requestId, user: user.user, project: args.project, seq: queued.seq, reason: placement.reason },
+      position ? `launch waits: ${placeText(position, args.gpus, placement.onHost)}` : 'launch waits',
+    );
   }
   const running = host.containers.find((c) => c.name === containerName(args.project, user.uid) && c.state === 'running');
   await ctx.respond(

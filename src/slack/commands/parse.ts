@@ -14,11 +14,7 @@ export type Subcommand = (typeof SUBCOMMANDS)[number];
 
 // Messages are whole sentences' openings: the reply adds `. Usage: ...` after them.
 const Hours = z.coerce.number({ message: 'The hours must be a number' }).positive('The hours must be more than 0').max(168, 'Keep-alive is at most 168 hours (a week)');
-const GpuCount = z.coerce
-  .number({ message: '`--gpus` takes a number' })
-  .int('`--gpus` takes a whole number')
-  .min(1, '`--gpus` is at least 1')
-  .max(16, '`--gpus` is at most 16');
+const GpuCount = z.coerce.number({ message: '`--gpus` takes a number' }).int('`--gpus` takes a whole number').min(1, '`--gpus` is at least 1').max(16, '`--gpus` is at most 16');
 const UserName = z
   .string()
   .max(32, { message: '`--user` takes a DS01 user name like `alice`', abort: true })
@@ -95,7 +91,10 @@ export function parseCommand(text: string): ParseResult {
     return fail(`That command is longer than ${MAX_COMMAND_CHARS} characters, too long for me to read. Please shorten it.`);
   }
   // Slack turns quotes into “smart quotes” on some clients; treat them as plain quotes.
-  const normalised = text.replace(/[\u201c\u201d]/g, '"').replace(/[\u2018\u2019]/g, "'").trim();
+  const normalised = text
+    .replace(/[\u201c\u201d]/g, '"')
+    .replace(/[\u2018\u2019]/g, "'")
+    .trim();
   if (normalised === '') return { ok: true, command: { sub: 'help' } };
   // A help question is free text ("why didn't my build work?"): keep it as typed, quotes and all.
   // One whitespace character, then the rest: `\s+([\s\S]*)` could split a run of spaces many ways.

@@ -14,7 +14,15 @@ export async function retireCommand(ctx: CommandContext, args: { project: string
   const { deps } = ctx;
   const forOther = args.user !== undefined && args.user !== ctx.user.user;
   if (forOther && !isAdmin(ctx.user)) {
-    await recordAudit(deps.redis, deps.log, { who: ctx.user.user, owner: args.user ?? null, what: 'retire:admin', target: args.project, host: null, result: 'refused', code: ErrorCode.NotOwner });
+    await recordAudit(deps.redis, deps.log, {
+      who: ctx.user.user,
+      owner: args.user ?? null,
+      what: 'retire:admin',
+      target: args.project,
+      host: null,
+      result: 'refused',
+      code: ErrorCode.NotOwner,
+    });
     await ctx.respond({
       response_type: 'ephemeral',
       text: `\`${args.project}\` of ${args.user} isn't yours, so I left it alone: only its owner or a DS01 admin can retire it. Nothing was changed.`,

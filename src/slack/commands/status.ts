@@ -39,7 +39,10 @@ function limitsOf(deps: BotDeps, user: UserEntry) {
 }
 
 export async function statusCommand(ctx: CommandContext): Promise<void> {
-  await ctx.respond({ response_type: 'ephemeral', ...(instantAnswer(ctx.deps, ctx.user, 'status') ?? statusMessage(ctx.user.user, await ctx.deps.hosts.online(), await ctx.deps.gpuQueue.list())) });
+  await ctx.respond({
+    response_type: 'ephemeral',
+    ...(instantAnswer(ctx.deps, ctx.user, 'status') ?? statusMessage(ctx.user.user, await ctx.deps.hosts.online(), await ctx.deps.gpuQueue.list())),
+  });
 }
 
 export async function gpusCommand(ctx: CommandContext): Promise<void> {
@@ -57,5 +60,8 @@ export async function limitsCommand(ctx: CommandContext): Promise<void> {
 }
 
 export async function queueCommand(ctx: CommandContext): Promise<void> {
-  await ctx.respond({ response_type: 'ephemeral', ...(instantAnswer(ctx.deps, ctx.user, 'queue') ?? queueMessage(await ctx.deps.gpuQueue.list(), ctx.user.user, isAdmin(ctx.user))) });
+  await ctx.respond({
+    response_type: 'ephemeral',
+    ...(instantAnswer(ctx.deps, ctx.user, 'queue') ?? queueMessage(await ctx.deps.gpuQueue.list(), ctx.user.user, isAdmin(ctx.user))),
+  });
 }

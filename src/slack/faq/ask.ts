@@ -151,7 +151,11 @@ const KEEP_FEEDBACK = 1000;
 
 /** Stores one vote, newest first; the list keeps the latest KEEP_FEEDBACK votes. */
 export async function storeFeedback(redis: Redis, record: FeedbackRecord): Promise<void> {
-  await redis.multi().lpush(RedisKey.faqFeedback, serializeFeedback(record)).ltrim(RedisKey.faqFeedback, 0, KEEP_FEEDBACK - 1).exec();
+  await redis
+    .multi()
+    .lpush(RedisKey.faqFeedback, serializeFeedback(record))
+    .ltrim(RedisKey.faqFeedback, 0, KEEP_FEEDBACK - 1)
+    .exec();
 }
 
 /** The latest votes saying an answer did not help, newest first. */

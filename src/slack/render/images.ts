@@ -9,11 +9,7 @@ import { endBuild } from '../build-claim.js';
  * Build progress, success and failure messages for image updates: all of them go into the one
  * DM the bot opened when the build was queued (updated in place).
  */
-export async function renderImageEvent(
-  deps: BotDeps,
-  client: WebClient,
-  e: EventOf<'build.progress'> | EventOf<'build.done'> | EventOf<'job.failed'>,
-): Promise<void> {
+export async function renderImageEvent(deps: BotDeps, client: WebClient, e: EventOf<'build.progress'> | EventOf<'build.done'> | EventOf<'job.failed'>): Promise<void> {
   switch (e.type) {
     case 'build.progress':
       // Without a message to update, each step would become a new DM: only the outcome is posted.

@@ -19,14 +19,16 @@ export async function renderLifecycleEvent(
       // Once per container retired (by its engine id), whichever request or replica delivers it.
       const id = e.containerId ? `retired:${e.host}:${e.containerId}` : e.requestId;
       await once(deps.redis, `${id}:dm`, () => upsert(client, e.reply, e.owner.slackUserId, retiredMessage(e, deps.config.package_notices.timezone)));
-      await once(deps.redis, `${id}:recent`, () => recordRetirement(deps.redis, e.owner.slackUserId, {
-        project: e.project,
-        container: e.container,
-        host: e.host,
-        reason: e.reason,
-        at: e.at,
-        lostPackages: e.lostPackages,
-      }));
+      await once(deps.redis, `${id}:recent`, () =>
+        recordRetirement(deps.redis, e.owner.slackUserId, {
+          project: e.project,
+          container: e.container,
+          host: e.host,
+          reason: e.reason,
+          at: e.at,
+          lostPackages: e.lostPackages,
+        }),
+      );
       const channel = deps.config.notify_channel;
       if (channel) await once(deps.redis, `${id}:channel`, () => client.chat.postMessage({ channel, text: retiredChannelLine(e) }));
       return;

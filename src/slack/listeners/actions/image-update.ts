@@ -31,7 +31,12 @@ export function registerImageActions(app: App, deps: BotDeps): void {
       if (!user) return await tell(body, respond, client, notRegisteredForImages(deps.config, slackUserId));
       const value = parseButtonValue(AddToImageValue, buttonValue(body, IMAGE_ACTIONS.open));
       if (!value) {
-        return await tell(body, respond, client, "That button did not say which project to add packages to, so I didn't open the form. Run `/ds01 image-update <project>` instead.");
+        return await tell(
+          body,
+          respond,
+          client,
+          "That button did not say which project to add packages to, so I didn't open the form. Run `/ds01 image-update <project>` instead.",
+        );
       }
       await openPackageModal({ deps, client, triggerId: body.trigger_id, slackUserId, user, project: value.project, prefill: { python: value.python, system: value.system } });
     } catch (err) {
@@ -48,7 +53,12 @@ export function registerImageActions(app: App, deps: BotDeps): void {
       if (!user) return await tell(body, respond, client, notRegisteredForImages(deps.config, slackUserId));
       const value = parseButtonValue(RecreateValue, buttonValue(body, IMAGE_ACTIONS.recreate));
       if (!value) {
-        return await tell(body, respond, client, "That button did not say which container to recreate, so I did nothing. Use `/ds01 retire <project>` and `/ds01 launch <project>` instead.");
+        return await tell(
+          body,
+          respond,
+          client,
+          'That button did not say which container to recreate, so I did nothing. Use `/ds01 retire <project>` and `/ds01 launch <project>` instead.',
+        );
       }
       // Only the owner's own container: the name is derived from the clicking user's uid.
       if (value.container !== containerName(value.project, user.uid)) {

@@ -34,7 +34,11 @@ export function registerPackageActions(app: App, deps: BotDeps): void {
       if ((await deps.redis.hget(key, 'cid')) !== value.cid) {
         return await tell(body, respond, client, `That notice is about a \`${value.project}\` container of yours that is gone or was replaced, so there was nothing to silence.`);
       }
-      await deps.redis.multi().hset(key, Object.fromEntries(value.names.map((n) => [`s:${n}`, '1']))).expire(key, 30 * 24 * 3600).exec();
+      await deps.redis
+        .multi()
+        .hset(key, Object.fromEntries(value.names.map((n) => [`s:${n}`, '1'])))
+        .expire(key, 30 * 24 * 3600)
+        .exec();
       const clicked = clickedMessage(body as BlockButtonAction);
       const message = notNeededMessage(value.project, value.names);
       if (clicked) await client.chat.update({ channel: clicked.channel, ts: clicked.ts, ...message });

@@ -29,7 +29,15 @@ export function ds01Command(deps: BotDeps) {
     const user = findUserBySlackId(deps.config, command.user_id);
     if (!user) {
       if (parsed.command.sub !== 'help') {
-        void recordAudit(deps.redis, deps.log, { who: command.user_id, owner: null, what: parsed.command.sub, target: 'project' in parsed.command ? parsed.command.project : null, host: null, result: 'refused', code: ErrorCode.NotRegistered });
+        void recordAudit(deps.redis, deps.log, {
+          who: command.user_id,
+          owner: null,
+          what: parsed.command.sub,
+          target: 'project' in parsed.command ? parsed.command.project : null,
+          host: null,
+          result: 'refused',
+          code: ErrorCode.NotRegistered,
+        });
       }
       await ack({
         response_type: 'ephemeral',

@@ -27,8 +27,7 @@ export function registerImageViews(app: App, deps: BotDeps): void {
       await ack({
         response_action: 'errors',
         errors: {
-          [PACKAGE_MODAL_IDS.pythonBlock]:
-            'This form is not one I opened for you, so I cannot use it. Please close it and run `/ds01 image-update <project>` again.',
+          [PACKAGE_MODAL_IDS.pythonBlock]: 'This form is not one I opened for you, so I cannot use it. Please close it and run `/ds01 image-update <project>` again.',
         },
       });
       return;
@@ -48,10 +47,12 @@ export function registerImageViews(app: App, deps: BotDeps): void {
     }
     // Exactly once: the same packages for the same project, already on their way, start nothing new.
     const requestId = newRequestId();
-    const fresh = await claimBuild(deps.redis, requestId, { uid: user.uid, project: meta.project, python: result.python, system: result.system, noCache: values.noCache }).catch((err: unknown) => {
-      deps.log.warn({ err: (err as Error).message }, 'could not check for a build already under way; going ahead');
-      return true;
-    });
+    const fresh = await claimBuild(deps.redis, requestId, { uid: user.uid, project: meta.project, python: result.python, system: result.system, noCache: values.noCache }).catch(
+      (err: unknown) => {
+        deps.log.warn({ err: (err as Error).message }, 'could not check for a build already under way; going ahead');
+        return true;
+      },
+    );
     if (!fresh) {
       await ack({
         response_action: 'update',
