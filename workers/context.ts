@@ -21,6 +21,8 @@ export interface WorkerContext {
   limits: ResourceLimits;
   userOverrides?: UserOverrides;
   engine: DockerEngine;
+  /** DOCKER_HOST as configured (users are told how to reach a non-default engine). */
+  dockerHost: string;
   gpus: GpuInventory;
   redis: Redis;
   /** Shared with the bot: jobs are verified and events signed with it. */

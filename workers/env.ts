@@ -2,6 +2,9 @@ import os from 'node:os';
 import { z } from 'zod';
 import { DS01_CONFIG_MISSING } from '../src/config/startup.js';
 
+/** Docker's own default engine address. */
+export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
+
 /** The worker's environment (operator interface: see README "Configuration"). */
 const WorkerEnv = z.object({
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
@@ -10,7 +13,7 @@ const WorkerEnv = z.object({
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'DS01_HOST_ID: letters, digits, `.`, `_`, `-`')
     .default(os.hostname().replace(/[^A-Za-z0-9_.-]/g, '-')),
-  DOCKER_HOST: z.string().default('unix:///var/run/docker.sock'),
+  DOCKER_HOST: z.string().default(DEFAULT_DOCKER_HOST),
   DS01_GPUS: z.string().default('nvidia'),
   /** Seconds between lifecycle checks (idle, runtime, hold-after-stop). DS01 checks every few minutes. */
   DS01_CHECK_INTERVAL_S: z.coerce.number().positive().default(300),

@@ -82,6 +82,7 @@ async function main(): Promise<void> {
     limits,
     ...(userOverrides ? { userOverrides } : {}),
     engine,
+    dockerHost: env.DOCKER_HOST,
     gpus,
     redis,
     jobSecret,

@@ -62,6 +62,8 @@ export const HostSnapshot = z.object({
   gpus: z.array(HostGpu),
   containers: z.array(HostContainer),
   images: z.array(HostImage),
+  /** What one container can really get on this host (DS01's limits are clamped to it). */
+  capacity: z.object({ cpus: z.number().positive(), memoryBytes: z.number().positive() }).optional(),
 });
 export type HostSnapshot = z.infer<typeof HostSnapshot>;
 export type HostContainer = z.infer<typeof HostContainer>;

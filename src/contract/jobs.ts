@@ -129,6 +129,8 @@ export const LaunchRunningEvent = z.object({
   container: z.string(),
   image: z.string(),
   gpus: z.array(GpuRef),
+  /** The host's Docker engine when it is not the default socket, for the "Get in" hint. */
+  engine: z.string().max(200).nullable().optional(),
   /** True when the container was already running and nothing new was started. */
   alreadyRunning: z.boolean(),
   built: z.boolean(),

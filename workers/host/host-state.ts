@@ -112,6 +112,7 @@ export async function buildSnapshot(ctx: WorkerContext): Promise<HostSnapshot> {
     hostId: ctx.hostId,
     updatedAt: new Date().toISOString(),
     gpuMode: ctx.gpus.mode,
+    capacity: { cpus: ctx.capacity.cpus, memoryBytes: ctx.capacity.memoryBytes },
     gpus: slots.map((s) => ({ slot: s.slot, uuid: s.uuid, name: s.name, gpuEq: s.gpuEq, holder: holderByUuid.get(s.uuid) ?? null })),
     containers: containers.map((c) => ({
       id: c.id,

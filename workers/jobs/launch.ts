@@ -14,6 +14,7 @@ import { userIds, type UserIds } from '../user-fs/as-user.js';
 import { verifyProjectDir, type VerifiedProject } from '../user-fs/project-path.js';
 import { lstat } from 'node:fs/promises';
 import { crashPoint } from '../crash-point.js';
+import { DEFAULT_DOCKER_HOST } from '../env.js';
 
 /**
  * A launch that finds no GPU it may have (none free here, or its owner at their quota) waits in the
@@ -124,6 +125,7 @@ async function launchNow(ctx: WorkerContext, job: LaunchJob): Promise<void> {
         alreadyRunning,
         built,
         fromQueue: job.waited,
+        engine: ctx.dockerHost === DEFAULT_DOCKER_HOST ? null : ctx.dockerHost,
       },
       `${job.requestId}.running`,
     );

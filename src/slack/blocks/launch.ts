@@ -76,7 +76,7 @@ export function launchRunningMessage(e: EventOf<'launch.running'>): { text: stri
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: `*Get in:* \`docker exec -it ${e.container} bash\` on ${e.host}, or in VS Code: _Dev Containers: Attach to Running Container…_ → \`${e.container}\`. Your project folder is at \`/workspace\`.`,
+        text: `*Get in:* \`${e.engine ? `DOCKER_HOST=${e.engine} ` : ''}docker exec -it ${e.container} bash\` on ${e.host}, or in VS Code: _Dev Containers: Attach to Running Container…_ → \`${e.container}\`. Your project folder is at \`/workspace\`.`,
       },
     },
     {

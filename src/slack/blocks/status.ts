@@ -84,12 +84,20 @@ const hours = (h: number | null) => (h === null ? 'no limit' : h < 1 ? `${Math.r
 const gib = (b: number) => `${Math.round(b / 2 ** 30)} GB`;
 
 /** `/ds01 limits`: the user's effective limits from DS01's resource-limits.yaml. */
-export function limitsMessage(user: string, l: UserLimits): { text: string; blocks: KnownBlock[] } {
+/**
+ * The limits as a container really gets them: DS01's file asks for 32 CPUs and 32 GB, which a
+ * smaller host clamps to what it has (the largest online host's capacity, when known).
+ */
+export function limitsMessage(user: string, l: UserLimits, host: { cpus: number; memoryBytes: number } | null = null): { text: string; blocks: KnownBlock[] } {
+  const cpus = host ? Math.min(l.maxCpus, host.cpus) : l.maxCpus;
+  const memory = host ? Math.min(l.memoryBytes, host.memoryBytes) : l.memoryBytes;
+  const shm = Math.min(l.shmSizeBytes, memory);
+  const clamped = cpus < l.maxCpus || memory < l.memoryBytes ? ` (DS01 allows ${l.maxCpus} CPUs and ${gib(l.memoryBytes)}; this host has less)` : '';
   const text = [
     `*Your limits* (${user}, group *${l.group}*)`,
     `• GPUs: ${l.maxGpuEquivalents === null ? 'no quota' : `${l.maxGpuEquivalents} GPU-equivalents in total`}, ${l.maxGpuSlotsPerContainer === null ? 'any number' : `at most ${l.maxGpuSlotsPerContainer}`} per container`,
     `• Containers at once: ${l.maxContainersPerUser ?? 'no limit'}`,
-    `• Per container: ${l.maxCpus} CPUs, ${gib(l.memoryBytes)} memory, ${gib(l.shmSizeBytes)} shared memory`,
+    `• Per container: ${cpus} CPUs, ${gib(memory)} memory, ${gib(shm)} shared memory${clamped}`,
     `• Idle timeout: ${hours(l.idleTimeoutH)} (GPU below ${l.policies.gpuIdleThreshold}% and CPU below ${l.policies.cpuIdleThreshold}%); halved when the GPUs are in high demand`,
     `• Longest run: ${hours(l.maxRuntimeH)}`,
     `• Keep-alive: up to ${hours(l.policies.keepaliveMaxDurationH)} with \`/ds01 keepalive <project> [hours]\``,

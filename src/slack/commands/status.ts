@@ -6,6 +6,7 @@ import { gpusMessage, limitsMessage, statusMessage } from '../blocks/status.js';
 import { queueMessage } from '../blocks/queue.js';
 import type { BotDeps, CommandContext } from '../deps.js';
 import type { KnownBlock } from '@slack/types';
+import type { HostSnapshot } from '../../contract/hosts.js';
 
 type Message = { text: string; blocks: KnownBlock[] };
 export type InstantSub = 'status' | 'gpus' | 'limits' | 'queue';
@@ -17,7 +18,7 @@ export type InstantSub = 'status' | 'gpus' | 'limits' | 'queue';
  * caller then answers after the ack.
  */
 export function instantAnswer(deps: BotDeps, user: UserEntry, sub: InstantSub): Message | null {
-  if (sub === 'limits') return limitsMessage(user.user, limitsOf(deps, user));
+  if (sub === 'limits') return limitsMessage(user.user, limitsOf(deps, user), largestHost(deps.hosts.view()?.online));
   const view = deps.hosts.view();
   if (!view) return null;
   switch (sub) {
@@ -28,6 +29,13 @@ export function instantAnswer(deps: BotDeps, user: UserEntry, sub: InstantSub): 
     case 'queue':
       return queueMessage(view.queue, user.user, isAdmin(user));
   }
+}
+
+/** The most one container can get on any online host (what the limits are clamped to), when known. */
+function largestHost(hosts: HostSnapshot[] | undefined): { cpus: number; memoryBytes: number } | null {
+  const caps = (hosts ?? []).flatMap((h) => (h.capacity ? [h.capacity] : []));
+  if (caps.length === 0) return null;
+  return { cpus: Math.max(...caps.map((c) => c.cpus)), memoryBytes: Math.max(...caps.map((c) => c.memoryBytes)) };
 }
 
 function limitsOf(deps: BotDeps, user: UserEntry) {
@@ -56,7 +64,7 @@ export async function gpusCommand(ctx: CommandContext): Promise<void> {
 }
 
 export async function limitsCommand(ctx: CommandContext): Promise<void> {
-  await ctx.respond({ response_type: 'ephemeral', ...limitsMessage(ctx.user.user, limitsOf(ctx.deps, ctx.user)) });
+  await ctx.respond({ response_type: 'ephemeral', ...limitsMessage(ctx.user.user, limitsOf(ctx.deps, ctx.user), largestHost(ctx.deps.hosts.view()?.online)) });
 }
 
 export async function queueCommand(ctx: CommandContext): Promise<void> {
