@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Ds01Config, UserEntry } from '../src/config/ds01-config.js';
 import { findUserByName } from '../src/config/ds01-config.js';
-import type { Person } from '../src/contract/jobs.js';
+import type { Person, ReplyTarget } from '../src/contract/jobs.js';
 import { effectiveLimits, type ResourceLimits, type UserLimits, type UserOverrides } from '../src/limits/resource-limits.js';
 import { Ds01Error, ErrorCode } from '../src/shared/errors.js';
 import type { Logger } from '../src/shared/logger.js';
@@ -73,6 +73,11 @@ export function containerLimits(ctx: WorkerContext, limits: UserLimits): Resourc
     ctx.log,
   );
   return { ...res, pidsLimit: limits.pidsLimit };
+}
+
+/** The fields every event about a request carries: which request, where, whose, and when. */
+export function eventBase(ctx: Pick<WorkerContext, 'hostId'>, job: { requestId: string; owner: Person; project: string; reply: ReplyTarget }) {
+  return { requestId: job.requestId, host: ctx.hostId, owner: job.owner, project: job.project, reply: job.reply, at: nowIso() };
 }
 
 export function nowIso(): string {

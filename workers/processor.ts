@@ -6,7 +6,7 @@ import type { WorkerContext } from './context.js';
 import { verify } from '../src/contract/signing.js';
 import { recordAudit } from '../src/audit/audit-log.js';
 import { containerName, imageName } from '../src/ds01/naming.js';
-import { nowIso } from './context.js';
+import { eventBase } from './context.js';
 import { BuildFailure, build } from './jobs/build.js';
 import { launch } from './jobs/launch.js';
 import { retire } from './jobs/retire.js';
@@ -101,12 +101,7 @@ async function reportFailure(
   await ctx.events.publish(
     {
       type: 'job.failed',
-      requestId: data.requestId,
-      host: ctx.hostId,
-      owner: data.owner,
-      project: data.project,
-      reply: data.reply,
-      at: nowIso(),
+      ...eventBase(ctx, data),
       kind: data.kind,
       code: err instanceof Ds01Error ? err.code : ErrorCode.Internal,
       message: userMessageOf(err),

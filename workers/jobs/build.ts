@@ -4,7 +4,7 @@ import type { UserEntry } from '../../src/config/ds01-config.js';
 import { containerName, imageName } from '../../src/ds01/naming.js';
 import { Ds01Error, ErrorCode } from '../../src/shared/errors.js';
 import type { WorkerContext } from '../context.js';
-import { nowIso, ownerEntry } from '../context.js';
+import { eventBase, ownerEntry } from '../context.js';
 import { BuildLog, hintFor } from '../images/build-log.js';
 import { applyImageEdit, readProjectFiles } from '../images/project-files.js';
 import { editNote, prepareUndo, type EditUndo } from '../images/edit-undo.js';
@@ -152,12 +152,7 @@ async function runBuild(
         lastStep = step.number;
         await ctx.events.publish({
           type: 'build.progress',
-          requestId: job.requestId,
-          host: ctx.hostId,
-          owner: job.owner,
-          project: job.project,
-          reply: job.reply,
-          at: nowIso(),
+          ...eventBase(ctx, job),
           purpose: opts.purpose,
           step: step.number,
           totalSteps: step.total,
@@ -199,12 +194,7 @@ export async function build(ctx: WorkerContext, job: BuildJob): Promise<{ image:
   await ctx.events.publish(
     {
       type: 'build.done',
-      requestId: job.requestId,
-      host: ctx.hostId,
-      owner: job.owner,
-      project: job.project,
-      reply: job.reply,
-      at: nowIso(),
+      ...eventBase(ctx, job),
       purpose: job.purpose,
       image: result.image,
       added: result.added,

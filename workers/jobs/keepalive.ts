@@ -3,7 +3,7 @@ import { RedisKey } from '../../src/contract/queues.js';
 import { Label, containerName } from '../../src/ds01/naming.js';
 import { Ds01Error, ErrorCode } from '../../src/shared/errors.js';
 import type { WorkerContext } from '../context.js';
-import { limitsFor, nowIso, ownerEntry } from '../context.js';
+import { eventBase, limitsFor, ownerEntry } from '../context.js';
 
 /**
  * `/ds01 keepalive <project> [hours]` and the [Keep alive] button: the idle check leaves the
@@ -29,12 +29,7 @@ export async function keepalive(ctx: WorkerContext, job: KeepaliveJob, requested
   await ctx.events.publish(
     {
       type: 'keepalive.set',
-      requestId: job.requestId,
-      host: ctx.hostId,
-      owner: job.owner,
-      project: job.project,
-      reply: job.reply,
-      at: nowIso(),
+      ...eventBase(ctx, job),
       container: name,
       until,
       capped: hours < job.hours,

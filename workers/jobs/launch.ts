@@ -3,7 +3,7 @@ import { RedisKey } from '../../src/contract/queues.js';
 
 import { INTERFACE_ORCHESTRATION, Label, containerName, imageName } from '../../src/ds01/naming.js';
 import type { WorkerContext } from '../context.js';
-import { containerLimits, limitsFor, nowIso, ownerEntry } from '../context.js';
+import { containerLimits, eventBase, limitsFor, nowIso, ownerEntry } from '../context.js';
 import { allocateGpus } from '../gpu/allocator.js';
 import type { GpuSlot } from '../gpu/nvidia-smi.js';
 import { holdersOf, readContainers } from '../host/host-state.js';
@@ -60,12 +60,7 @@ export async function launch(ctx: WorkerContext, job: LaunchJob): Promise<void> 
     await ctx.events.publish(
       {
         type: 'launch.queued',
-        requestId: job.requestId,
-        host: ctx.hostId,
-        owner: job.owner,
-        project: job.project,
-        reply: job.reply,
-        at: nowIso(),
+        ...eventBase(ctx, job),
         position: position > 0 ? position : null,
         gpus: job.gpus,
         onHost,
@@ -113,12 +108,7 @@ async function launchNow(ctx: WorkerContext, job: LaunchJob): Promise<void> {
     await ctx.events.publish(
       {
         type: 'launch.running',
-        requestId: job.requestId,
-        host: ctx.hostId,
-        owner: job.owner,
-        project: job.project,
-        reply: job.reply,
-        at: nowIso(),
+        ...eventBase(ctx, job),
         container: name,
         image,
         gpus,

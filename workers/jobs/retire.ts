@@ -4,7 +4,7 @@ import { Ds01Error, ErrorCode } from '../../src/shared/errors.js';
 import { RETIRE_CLAIM_TTL_S, RedisKey } from '../../src/contract/queues.js';
 import { claim, holderOf, release } from '../../src/shared/claim.js';
 import type { WorkerContext } from '../context.js';
-import { containerLimits, limitsFor, nowIso, ownerEntry } from '../context.js';
+import { containerLimits, eventBase, limitsFor, ownerEntry } from '../context.js';
 import { userIds } from '../user-fs/as-user.js';
 import { recordAudit } from '../../src/audit/audit-log.js';
 import { crashPoint } from '../crash-point.js';
@@ -100,12 +100,7 @@ async function retireClaimed(ctx: WorkerContext, r: Retirement, held: { key: str
       await ctx.events.publish(
         {
           type: 'retire.confirm',
-          requestId: r.requestId,
-          host: ctx.hostId,
-          owner: r.owner,
-          project: r.project,
-          reply: r.reply,
-          at: nowIso(),
+          ...eventBase(ctx, r),
           container: name,
           lostPackages: check.lost,
         },
@@ -117,12 +112,7 @@ async function retireClaimed(ctx: WorkerContext, r: Retirement, held: { key: str
     const told = await packagesAtRetirement(ctx, name, found.id, check.lost);
     event = {
       type: 'container.retired' as const,
-      requestId: r.requestId,
-      host: ctx.hostId,
-      owner: r.owner,
-      project: r.project,
-      reply: r.reply,
-      at: nowIso(),
+      ...eventBase(ctx, r),
       container: name,
       reason: r.reason,
       requestedBy: r.requestedBy,

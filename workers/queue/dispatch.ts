@@ -9,7 +9,7 @@ import type { UserLimits } from '../../src/limits/resource-limits.js';
 import { GpuQueue, type QueueEntry } from '../../src/queue/gpu-queue.js';
 import { Ds01Error, ErrorCode, userMessageOf } from '../../src/shared/errors.js';
 import type { WorkerContext } from '../context.js';
-import { limitsFor, nowIso } from '../context.js';
+import { eventBase, limitsFor } from '../context.js';
 import { allocateGpus, type GpuHolder } from '../gpu/allocator.js';
 import { holdersOf, readContainers } from '../host/host-state.js';
 import { withLock } from '../host/lock.js';
@@ -160,12 +160,7 @@ async function dropEntry(ctx: WorkerContext, queue: GpuQueue, e: QueueEntry, err
   await ctx.events.publish(
     {
       type: 'job.failed',
-      requestId: e.requestId,
-      host: ctx.hostId,
-      owner: e.owner,
-      project: e.project,
-      reply: e.reply,
-      at: nowIso(),
+      ...eventBase(ctx, e),
       kind: 'launch',
       code: err.code,
       message: userMessageOf(err),
@@ -218,12 +213,7 @@ export async function rehomeDeadHosts(ctx: WorkerContext): Promise<number> {
         await ctx.events.publish(
           {
             type: 'launch.queued',
-            requestId: l.requestId,
-            host: ctx.hostId,
-            owner: l.owner,
-            project: l.project,
-            reply: l.reply,
-            at: nowIso(),
+            ...eventBase(ctx, l),
             position: null,
             gpus: l.gpus,
             onHost: ctx.config.workspaces_shared ? null : id,
