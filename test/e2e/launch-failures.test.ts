@@ -127,11 +127,14 @@ describe('launch refusals and failures', () => {
 
   it('SIGTERM while a launch is building: the worker finishes that launch, then exits cleanly', async () => {
     world.addProject(BOB, 'slowbuild', [`FROM ${baseImage()}`, 'RUN sleep 2', 'RUN echo built > /etc/built', 'CMD ["/bin/sh"]', ''].join('\n'));
-    for (const c of await docker().listContainers({ all: true, filters: { label: ['ds01.user=bob'] } })) {
+    // Every GPU free (earlier tests leave containers behind): the launch must build and then start,
+    // not wait in the GPU queue after its build.
+    for (const c of await docker().listContainers({ all: true, filters: { label: ['ds01.managed=true'] } })) {
       await docker().getContainer(c.Id).remove({ force: true });
     }
     const worker = h.workers.get('gpu1')!;
-    const building = h.slack.waitFor((c) => c.method === 'chat.update' && /Launching slowbuild: building/.test(String(c.args.text)), 60_000);
+    const from = h.slack.calls.length;
+    const building = h.slack.waitFor((c) => h.slack.calls.indexOf(c) >= from && c.method === 'chat.update' && /Launching slowbuild: building/.test(String(c.args.text)), 60_000);
     const r = await h.slash(BOB, 'launch slowbuild');
     await h.responseTo(r.responseUrl);
     await building;
