@@ -16,10 +16,10 @@ import { finalStageFirstLine, parseDockerfile } from './dockerfile-parse.js';
 import { findAptInstalls, findPipInstalls, usesContextRequirementsTxt } from './install-commands.js';
 import { requirementEntries } from './requirements-txt.js';
 import { asUser, type UserIds } from '../user-fs/as-user.js';
+// Larger files are not read: the editor refuses them too.
+import { MAX_FILE_BYTES } from './project-files.js';
 
 const MARKER_RE = /^[ \t]*#[ \t]*Custom additional packages\b/i;
-/** Larger files are not read (the editor refuses them too). */
-const MAX_FILE_BYTES = 1024 * 1024;
 
 const none = (): ImagePackages => ({ python: [], system: [] });
 
