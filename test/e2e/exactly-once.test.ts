@@ -4,8 +4,7 @@ import { EVENTS_QUEUE, RedisKey, hostQueueName } from '../../src/contract/queues
 import { sign } from '../../src/contract/signing.js';
 import { postToApp, slashCommandBody } from '../../src/local/slack-signing.js';
 import { TEST_JOB_SECRET } from '../support/processes.js';
-import type { RecordedCall } from '../../src/local/slack-simulator.js';
-import { Harness, messageText } from '../support/harness.js';
+import { Harness, messageText, dmTo, execIn } from '../support/harness.js';
 import { ALICE, BOB, docker, redis, World, type TestUser } from '../support/services.js';
 
 /**
@@ -33,8 +32,6 @@ describe('exactly once', () => {
     await h.stop();
   });
 
-  const dmTo = (user: TestUser) => (c: RecordedCall) =>
-    (c.method === 'chat.postMessage' || c.method === 'chat.update') && String(c.args.channel).slice(1) === user.slack_id.slice(1);
   const since = (from: number) => h.slack.calls.slice(from);
   const channelLines = (from: number, project: string) =>
     since(from).filter((c) => c.method === 'chat.postMessage' && c.args.channel === 'C0DS01NOTE' && String(c.args.text).includes(`\`${project}\``));
@@ -186,19 +183,9 @@ describe('exactly once', () => {
     };
   }
 
-  async function exec(container: string, cmd: string[]): Promise<string> {
-    const e = await docker().getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-    const stream = await e.start({});
-    return new Promise((resolve) => {
-      let out = '';
-      stream.on('data', (d: Buffer) => (out += d.toString()));
-      stream.on('end', () => resolve(out));
-    });
-  }
-
   it('[Retire anyway] clicked twice, and the identical click again: retired once, one line, one DM', async () => {
     await launch(ALICE, 'pkgs');
-    expect(await exec('pkgs._.1001', ['pip', 'install', 'einops==0.7.0'])).toMatch(/Successfully installed einops/);
+    expect(await execIn('pkgs._.1001', ['pip', 'install', 'einops==0.7.0'])).toMatch(/Successfully installed einops/);
     const from = h.slack.calls.length;
     const r = await h.slash(ALICE, 'retire pkgs');
     await h.responseTo(r.responseUrl);

@@ -1,13 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { Queue, type Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HostSnapshot } from '../../src/contract/hosts.js';
 import { hostQueueName, RedisKey } from '../../src/contract/queues.js';
 import { postToApp, slashCommandBody } from '../../src/local/slack-signing.js';
 import type { RecordedCall } from '../../src/local/slack-simulator.js';
-import { Harness, messageText } from '../support/harness.js';
+import { Harness, messageText, execIn } from '../support/harness.js';
 import { ALICE, BOB, docker, redis, World, type TestUser } from '../support/services.js';
 
 /**
@@ -137,20 +136,6 @@ describe('/ds01 image-update, end to end (bot + worker processes, real Redis and
     return jobs.filter((j) => j && j.data?.kind === kind && j.data?.project === project);
   }
 
-  async function exec(container: string, cmd: string[]): Promise<string> {
-    const d = docker();
-    const e = await d.getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-    const stream = await e.start({});
-    // Docker multiplexes stdout and stderr on one stream; take them apart.
-    return new Promise<string>((resolve, reject) => {
-      let out = '';
-      const sink = new Writable({ write: (chunk: Buffer, _enc, done) => ((out += chunk.toString()), done()) });
-      d.modem.demuxStream(stream, sink, sink);
-      stream.on('end', () => resolve(out));
-      stream.on('error', reject);
-    });
-  }
-
   async function launch(user: TestUser, project: string): Promise<string> {
     const r = await h.slash(user, `launch ${project}`);
     await h.responseTo(r.responseUrl);
@@ -232,12 +217,12 @@ describe('/ds01 image-update, end to end (bot + worker processes, real Redis and
     expect(readFileSync(path.join(dir, 'Dockerfile.bak')).equals(before)).toBe(true);
 
     expect(await launch(ALICE, 'demo')).toMatch(/is running/);
-    const list = JSON.parse(await exec('demo._.1001', ['pip', 'list', '--format=json'])) as Array<{ name: string; version: string }>;
+    const list = JSON.parse(await execIn('demo._.1001', ['pip', 'list', '--format=json'])) as Array<{ name: string; version: string }>;
     const versions = Object.fromEntries(list.map((p) => [p.name, p.version]));
     expect(versions.einops).toBeDefined();
     expect(versions.rich).toBe('13.7.1');
     expect(versions.numpy).toBe('1.26.4');
-    expect(await exec('demo._.1001', ['cat', '/var/lib/apt-installed.txt'])).toContain('ffmpeg');
+    expect(await execIn('demo._.1001', ['cat', '/var/lib/apt-installed.txt'])).toContain('ffmpeg');
   });
 
   it('the modal lists the packages the image already has, read by the worker from the Dockerfile', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisKey } from '../../src/contract/queues.js';
-import { Harness, messageText } from '../support/harness.js';
+import { Harness, messageText, dmTo, execIn } from '../support/harness.js';
 import { HOUR, LifecycleDriver, MIN } from '../support/lifecycle.js';
 import { ADMIN, ALICE, BOB, baseImage, docker, redis, World, type TestUser } from '../support/services.js';
 import type { RecordedCall } from '../../src/local/slack-simulator.js';
@@ -34,9 +34,6 @@ describe('retire, idle and runtime limits', () => {
     await h.stop();
   });
 
-  const dmTo = (user: TestUser) => (c: RecordedCall) =>
-    (c.method === 'chat.postMessage' || c.method === 'chat.update') && String(c.args.channel).slice(1) === user.slack_id.slice(1);
-
   /** Waits for a Slack call made from now on (earlier calls of the same shape don't count). */
   const next = (pred: (c: RecordedCall) => boolean, timeoutMs = 60_000) => {
     const from = h.slack.calls.length;
@@ -52,16 +49,6 @@ describe('retire, idle and runtime limits', () => {
     return Date.parse(info.Config.Labels['ds01.created_at']!);
   }
 
-  async function exec(container: string, cmd: string[]): Promise<string> {
-    const e = await docker().getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-    const stream = await e.start({});
-    return new Promise((resolve) => {
-      let out = '';
-      stream.on('data', (d: Buffer) => (out += d.toString()));
-      stream.on('end', () => resolve(out));
-    });
-  }
-
   const exists = async (name: string) => (await docker().listContainers({ all: true, filters: { name: [`^/${name.replace(/\./g, '\\.')}$`] } })).length > 0;
 
   it("bob cannot retire alice's project; nothing happens to it", async () => {
@@ -74,7 +61,7 @@ describe('retire, idle and runtime limits', () => {
   });
 
   it('alice retires pkgs: she is asked first because einops would be lost, then the DM names it with a button to add it to the image', async () => {
-    const installed = await exec('pkgs._.1001', ['pip', 'install', 'einops==0.7.0']);
+    const installed = await execIn('pkgs._.1001', ['pip', 'install', 'einops==0.7.0']);
     expect(installed).toMatch(/Successfully installed einops/);
     const r = await h.slash(ALICE, 'retire pkgs');
     await h.responseTo(r.responseUrl);
@@ -114,7 +101,7 @@ describe('retire, idle and runtime limits', () => {
 
   it('/ds01 retire --force skips the question', async () => {
     await launch(ALICE, 'pkgs');
-    await exec('pkgs._.1001', ['pip', 'install', 'rich==13.7.1']);
+    await execIn('pkgs._.1001', ['pip', 'install', 'rich==13.7.1']);
     const from = h.slack.calls.length;
     const r = await h.slash(ALICE, 'retire pkgs --force');
     await h.responseTo(r.responseUrl);

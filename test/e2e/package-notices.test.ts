@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HostSnapshot } from '../../src/contract/hosts.js';
 import { EVENTS_QUEUE, RedisKey } from '../../src/contract/queues.js';
 import type { RecordedCall } from '../../src/local/slack-simulator.js';
-import { Harness, messageText } from '../support/harness.js';
+import { Harness, messageText, dmTo, execIn } from '../support/harness.js';
 import { HOUR, LifecycleDriver } from '../support/lifecycle.js';
 import { ADMIN, ALICE, BOB, docker, redis, World, type TestUser } from '../support/services.js';
 
@@ -60,8 +60,6 @@ describe('package notices: no package lost unannounced', () => {
     await h.stop();
   });
 
-  const dmTo = (user: TestUser) => (c: RecordedCall) =>
-    (c.method === 'chat.postMessage' || c.method === 'chat.update') && String(c.args.channel).slice(1) === user.slack_id.slice(1);
   const next = (pred: (c: RecordedCall) => boolean, timeoutMs = 60_000) => {
     const from = h.slack.calls.length;
     return h.slack.waitFor((c) => h.slack.calls.indexOf(c) >= from && pred(c), timeoutMs);
@@ -73,17 +71,6 @@ describe('package notices: no package lost unannounced', () => {
     await h.responseTo(r.responseUrl);
     await running;
     return (await docker().getContainer(`${project}._.${user.uid}`).inspect()).Id;
-  }
-
-  /** Runs a command inside the container as its default user: the owner (containers run as them). */
-  async function exec(container: string, cmd: string[]): Promise<string> {
-    const e = await docker().getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-    const stream = await e.start({});
-    return new Promise((resolve) => {
-      let out = '';
-      stream.on('data', (d: Buffer) => (out += d.toString()));
-      stream.on('end', () => resolve(out));
-    });
   }
 
   /** The package-notice events the worker has published for a container (the bot's queue keeps them). */
@@ -139,7 +126,7 @@ describe('package notices: no package lost unannounced', () => {
 
   it('alice pip-installs inside her running container; one check later she has exactly one DM naming the packages with both buttons', async () => {
     demoId = await launch(ALICE, 'demo');
-    const out = await exec('demo._.1001', ['pip', 'install', 'einops==0.7.0', 'rich==13.7.1', 'loguru==0.7.2']);
+    const out = await execIn('demo._.1001', ['pip', 'install', 'einops==0.7.0', 'rich==13.7.1', 'loguru==0.7.2']);
     expect(out).toMatch(/Successfully installed einops/);
     expect(out).toMatch(/user installation/); // not root: the user site
 
@@ -204,7 +191,7 @@ describe('package notices: no package lost unannounced', () => {
   let scratchId = '';
   it('[Not needed] silences those packages for that container; a later check says nothing about them', async () => {
     scratchId = await launch(ALICE, 'scratch');
-    await exec('scratch._.1001', ['pip', 'install', 'tqdm==4.66.0']);
+    await execIn('scratch._.1001', ['pip', 'install', 'tqdm==4.66.0']);
     const dm = next((c) => dmTo(ALICE)(c) && /You installed `tqdm 4\.66\.0` inside `scratch`/.test(messageText(c.args)));
     expect((await lifecycle.checkAt(Date.now())).noticed).toBe(1);
     const msg = await dm;
@@ -229,7 +216,7 @@ describe('package notices: no package lost unannounced', () => {
   });
 
   it('the daily cap holds back a further notice; the App Home still lists what lives only in each container', async () => {
-    await exec('scratch._.1001', ['pip', 'install', 'pyyaml==6.0.1']);
+    await execIn('scratch._.1001', ['pip', 'install', 'pyyaml==6.0.1']);
     expect((await lifecycle.checkAt(Date.now())).noticed).toBe(0); // alice had her one notice today
     await outboxDrained();
     expect(await noticesFor(scratchId)).toHaveLength(1);
@@ -256,8 +243,8 @@ describe('package notices: no package lost unannounced', () => {
   it('quiet hours hold a notice until they end; a group the admins switched off gets none', async () => {
     const nightId = await launch(BOB, 'night');
     const profId = await launch(FRANK, 'prof');
-    await exec('night._.1002', ['pip', 'install', 'httpx==0.27.0']);
-    await exec('prof._.1006', ['pip', 'install', 'httpx==0.27.0']);
+    await execIn('night._.1002', ['pip', 'install', 'httpx==0.27.0']);
+    await execIn('prof._.1006', ['pip', 'install', 'httpx==0.27.0']);
     expect((await lifecycle.checkAt(quietAt)).noticed).toBe(0);
     await outboxDrained();
     expect(await noticesFor(nightId)).toHaveLength(0);

@@ -1,15 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { Queue, QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENTS_QUEUE, hostQueueName, RedisKey } from '../../src/contract/queues.js';
 import { sign } from '../../src/contract/signing.js';
 import type { HostJobInput } from '../../src/contract/jobs.js';
-import type { RecordedCall } from '../../src/local/slack-simulator.js';
 import { DockerEngine, MAX_COMMAND_OUTPUT } from '../../workers/docker/engine.js';
-import { Harness, messageText } from '../support/harness.js';
+import { Harness, messageText, dmTo, execIn } from '../support/harness.js';
 import { HOUR, LifecycleDriver, MIN } from '../support/lifecycle.js';
 import { TEST_JOB_SECRET } from '../support/processes.js';
 import { ADMIN, ALICE, BOB, baseImage, docker, dockerHost, redis, World, type TestUser } from '../support/services.js';
@@ -45,8 +43,6 @@ describe("trust: a second user cannot reach root, other users' files, or stall t
     await h.stop();
   });
 
-  const dmTo = (user: TestUser) => (c: RecordedCall) =>
-    (c.method === 'chat.postMessage' || c.method === 'chat.update') && String(c.args.channel).slice(1) === user.slack_id.slice(1);
   const exists = async (name: string) => (await docker().listContainers({ all: true, filters: { name: [`^/${name.replace(/\./g, '\\.')}$`] } })).length > 0;
   const imageExists = async (name: string) =>
     docker()
@@ -73,21 +69,6 @@ describe("trust: a second user cannot reach root, other users' files, or stall t
       `the final launch message for ${project}`,
     );
     return messageText(final.args);
-  }
-
-  /** Runs `cmd` in a container the way a user's shell would (as the container's own user): stdout, then stderr. */
-  async function exec(container: string, cmd: string[]): Promise<string> {
-    const e = await docker().getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-    const stream = await e.start({});
-    const out = new PassThrough();
-    const err = new PassThrough();
-    let stdout = '';
-    let stderr = '';
-    out.on('data', (d: Buffer) => (stdout += d.toString()));
-    err.on('data', (d: Buffer) => (stderr += d.toString()));
-    docker().modem.demuxStream(stream, out, err);
-    await new Promise((resolve) => stream.on('end', resolve));
-    return stdout + stderr;
   }
 
   /** Puts a job straight on the host's queue (what a forger with Redis access, or the bot, does). */
@@ -121,7 +102,7 @@ describe("trust: a second user cannot reach root, other users' files, or stall t
     expect(info.HostConfig.SecurityOpt).toContain('no-new-privileges');
     expect(info.HostConfig.Privileged).toBe(false);
 
-    const out = await exec('p._.1002', [
+    const out = await execIn('p._.1002', [
       'sh',
       '-c',
       'id -u; cp /bin/busybox /workspace/sh; chown 0:0 /workspace/sh; chmod 4755 /workspace/sh; mknod /workspace/null c 1 3; grep -E "CapEff|NoNewPrivs" /proc/self/status',
@@ -135,7 +116,7 @@ describe("trust: a second user cannot reach root, other users' files, or stall t
   });
 
   it('pip install inside works (user site in a private HOME) and the retirement names what was lost', async () => {
-    const installed = await exec('p._.1002', ['sh', '-c', 'echo $HOME; pip install einops==0.7.0; ls -ld $HOME']);
+    const installed = await execIn('p._.1002', ['sh', '-c', 'echo $HOME; pip install einops==0.7.0; ls -ld $HOME']);
     expect(installed).toMatch(/^\/home\/bob\n/);
     expect(installed).toMatch(/Defaulting to user installation/);
     expect(installed).toMatch(/Successfully installed einops-0.7.0/);

@@ -1,7 +1,8 @@
-import { SlackSimulator } from '../../src/local/slack-simulator.js';
+import { PassThrough } from 'node:stream';
+import { SlackSimulator, type RecordedCall } from '../../src/local/slack-simulator.js';
 import { interactionBody, postToApp, slashCommandBody } from '../../src/local/slack-signing.js';
 import { freePort, newSigningSecret, startProcess, type Proc } from './processes.js';
-import { dockerHost, redisUrl, resetWorld, World, type TestUser } from './services.js';
+import { docker, dockerHost, redisUrl, resetWorld, World, type TestUser } from './services.js';
 
 /**
  * One running system for an end-to-end test: the Slack simulator, `npm run bot` and one or more
@@ -127,4 +128,32 @@ export function messageText(args: Record<string, unknown>): string {
   };
   walk(args.blocks);
   return parts.join('\n');
+}
+
+/** Whether a Slack call is a DM (new or updated) to `user`: the DM channel is `D` + their id's rest. */
+export const dmTo =
+  (user: TestUser) =>
+  (c: RecordedCall): boolean =>
+    (c.method === 'chat.postMessage' || c.method === 'chat.update') && String(c.args.channel).slice(1) === user.slack_id.slice(1);
+
+/**
+ * Runs `cmd` in a container the way a user's shell would (as the container's own user) and returns
+ * its stdout, then its stderr (their interleaving is not fixed, so they are kept apart).
+ */
+export async function execIn(container: string, cmd: string[]): Promise<string> {
+  const d = docker();
+  const e = await d.getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+  const stream = await e.start({});
+  const out = new PassThrough();
+  const err = new PassThrough();
+  let stdout = '';
+  let stderr = '';
+  out.on('data', (b: Buffer) => (stdout += b.toString()));
+  err.on('data', (b: Buffer) => (stderr += b.toString()));
+  d.modem.demuxStream(stream, out, err);
+  await new Promise((resolve, reject) => {
+    stream.on('end', resolve);
+    stream.on('error', reject);
+  });
+  return stdout + stderr;
 }
