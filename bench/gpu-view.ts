@@ -2,11 +2,11 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
-import { RedisKey } from '../src/contract/queues.js';
 import type { HostSnapshot } from '../src/contract/hosts.js';
 import { postToApp, slashCommandBody } from '../src/local/slack-signing.js';
 import { Harness } from '../test/support/harness.js';
 import { freePort, startProcess } from '../test/support/processes.js';
+import { writeHostSnapshot } from '../test/support/hosts.js';
 import { ALICE, redisUrl, World } from '../test/support/services.js';
 
 /**
@@ -79,12 +79,7 @@ async function main(): Promise<void> {
   try {
     for (let i = 0; i < 10; i++) {
       const snap = snapshot(i);
-      await r
-        .multi()
-        .set(RedisKey.host(snap.hostId), JSON.stringify(snap), 'EX', 3600)
-        .sadd(RedisKey.hostsIndex, snap.hostId)
-        .publish(RedisKey.hostsChanged, JSON.stringify({ ttlS: 3600, snapshot: snap }))
-        .exec();
+      await writeHostSnapshot(r, snap, 3600);
     }
     // The view has all ten hosts once `gpus` says so.
     for (;;) {

@@ -12,6 +12,7 @@ import { containerName, imageName, Label } from '../src/ds01/naming.js';
 import { postToApp, signSlackRequest, slashCommandBody } from '../src/local/slack-signing.js';
 import { Harness, messageText } from '../test/support/harness.js';
 import { freePort, startProcess, type Proc } from '../test/support/processes.js';
+import { readHostSnapshot, writeHostSnapshot } from '../test/support/hosts.js';
 import { baseImage, docker, redis, redisUrl, World, type TestUser } from '../test/support/services.js';
 import { benchFaq } from './faq.js';
 import { benchHostile } from './hostile.js';
@@ -583,9 +584,7 @@ function snapshot(hostId: string, gpus: number, containers: number): HostSnapsho
 
 /** As a worker publishes it: stored with a TTL, and announced so bots update their in-memory view. */
 async function writeSnapshot(r: ReturnType<typeof redis>, snap: HostSnapshot): Promise<void> {
-  await r.set(RedisKey.host(snap.hostId), JSON.stringify(snap), 'EX', 3600);
-  await r.sadd(RedisKey.hostsIndex, snap.hostId);
-  await r.publish(RedisKey.hostsChanged, JSON.stringify({ ttlS: 3600, snapshot: snap }));
+  await writeHostSnapshot(r, snap, 3600);
 }
 
 async function removeSnapshot(r: ReturnType<typeof redis>, hostId: string): Promise<void> {
@@ -684,7 +683,8 @@ async function gpuHolders(d: ReturnType<typeof docker>): Promise<{ containers: n
 async function snapshotDoubleHolders(r: ReturnType<typeof redis>, hosts: string[]): Promise<string[]> {
   const doubles: string[] = [];
   for (const id of hosts) {
-    const snap = HostSnapshot.parse(JSON.parse((await r.get(RedisKey.host(id))) ?? 'null'));
+    const snap = await readHostSnapshot(r, id);
+    if (!snap) throw new Error(`no signed snapshot for ${id}`);
     const count = new Map<string, number>();
     for (const c of snap.containers) for (const u of c.gpuUuids) count.set(u, (count.get(u) ?? 0) + 1);
     doubles.push(...[...count].filter(([, n]) => n > 1).map(([u]) => u));

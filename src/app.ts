@@ -40,7 +40,7 @@ export async function startBot(opts: {
   const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
   const outboxConnection = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
   const gpuQueue = new GpuQueue(redis, opts.jobSecret);
-  const hosts = new HostRegistry(redis, gpuQueue, log);
+  const hosts = new HostRegistry(redis, opts.jobSecret, gpuQueue, log);
   // Not awaited: the bot starts (and says it is not ready) without Redis; the view fills in when it answers.
   void hosts.live().catch((err: Error) => log.warn({ err: err.message }, 'hosts view not live yet; status answers come after the ack'));
   const deps: BotDeps = {

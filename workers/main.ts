@@ -10,7 +10,8 @@ import { DockerEngine } from './docker/engine.js';
 import { loadWorkerEnv } from './env.js';
 import { FakeInventory, NvidiaSmiInventory, parseGpuMode, type GpuInventory } from './gpu/inventory.js';
 import { hostCapacity } from './host/host-limits.js';
-import { publishSnapshot } from './host/host-state.js';
+import { coalesced, mayExtend, maxStaleMs } from './host/heartbeat.js';
+import { extendSnapshot, publishSnapshot } from './host/host-state.js';
 import { createProcessor } from './processor.js';
 import { EventPublisher } from './queue/events.js';
 import { WorkerMetrics } from './metrics.js';
@@ -48,13 +49,29 @@ async function main(): Promise<void> {
     ? await startOpsServer({ ready: redisReady(redis), metrics: metrics.registry }, env.DS01_METRICS_PORT, env.DS01_METRICS_HOST)
     : undefined;
 
-  // Snapshots are published one at a time, in order, so the last one always reflects the last change.
-  let chain: Promise<void> = Promise.resolve();
+  // Snapshots are built one at a time; asks during a build share one more build after it, so the last
+  // one published always reflects the last change and a slow build never piles up more (heartbeat.ts).
+  let lastGoodAt: number | null = null;
+  const publish = coalesced(async () => {
+    try {
+      metrics.observeSnapshot(await publishSnapshot(ctx));
+      lastGoodAt = Date.now();
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'host snapshot not published');
+    }
+  });
   const refresh = (): Promise<void> => {
-    chain = chain.then(async () => metrics.observeSnapshot(await publishSnapshot(ctx))).catch((err) => log.warn({ err: (err as Error).message }, 'host snapshot not published'));
+    const done = publish();
     // Whatever changed may have freed a GPU: look at the GPU queue (not awaited: it takes the allocation lock).
     placeQueued();
-    return chain;
+    return done;
+  };
+  // Alive while this process is, even when a build is slower than the TTL; not once builds keep failing.
+  const beat = (): void => {
+    void refresh();
+    if (mayExtend(lastGoodAt, Date.now(), maxStaleMs(env.DS01_HOST_TTL_S))) {
+      extendSnapshot(ctx).catch((err) => log.warn({ err: (err as Error).message }, 'host heartbeat not sent'));
+    }
   };
   // One pass at a time; a change during a pass asks for one more.
   let placing: Promise<void> | null = null;
@@ -136,7 +153,7 @@ async function main(): Promise<void> {
   worker.on('completed', (job) => log.info({ jobId: job.id, name: job.name }, 'job done'));
 
   await refresh();
-  const heartbeat = setInterval(() => void refresh(), env.DS01_HEARTBEAT_S * 1000);
+  const heartbeat = setInterval(beat, env.DS01_HEARTBEAT_S * 1000);
   log.info({ hostId, queue: queueName, gpus: env.DS01_GPUS, dockerHost: env.DOCKER_HOST, cpus: capacity.cpus }, 'worker ready');
 
   const shutdown = async (signal: string) => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { sign, verify } from './signing.js';
 
 /**
  * What each worker publishes about its host (Redis, with a TTL): the bot answers `/ds01 status`,
@@ -71,3 +72,47 @@ export type HostGpu = z.infer<typeof HostGpu>;
 
 /** A snapshot older than this means the worker is gone. */
 export const HOST_SNAPSHOT_TTL_S = 45;
+
+/** A stored or published host payload bigger than this is not read (a snapshot of 100 containers is ~50 KB). */
+const MAX_HOST_PAYLOAD = 4 * 1024 * 1024;
+
+/**
+ * What goes on `RedisKey.hostsChanged`: a new snapshot, or word that the host is alive and its
+ * stored snapshot still stands (the heartbeat, while a slow snapshot is being built).
+ */
+export const HostsChanged = z.union([z.object({ ttlS: z.number().int().positive(), snapshot: HostSnapshot }), z.object({ ttlS: z.number().int().positive(), alive: z.string() })]);
+export type HostsChanged = z.infer<typeof HostsChanged>;
+
+/**
+ * Snapshots decide what `/ds01 gpus` shows, where launches go and how much of a user's quota the
+ * other hosts hold, so they are signed like jobs (src/contract/signing.ts): whoever can write to
+ * Redis cannot invent a host with free GPUs or hide a user's holdings.
+ */
+export function encodeSnapshot(secret: string, snapshot: HostSnapshot): string {
+  return JSON.stringify(sign(secret, { snapshot }));
+}
+
+function verifiedJson(secret: string, raw: string | null | undefined): Record<string, unknown> | null {
+  if (!raw || raw.length > MAX_HOST_PAYLOAD) return null;
+  try {
+    return verify(secret, JSON.parse(raw));
+  } catch {
+    return null;
+  }
+}
+
+/** The snapshot when it is signed with the secret (and, given `hostId`, is that host's); else null. */
+export function decodeSnapshot(secret: string, raw: string | null | undefined, hostId?: string): HostSnapshot | null {
+  const parsed = HostSnapshot.safeParse(verifiedJson(secret, raw)?.snapshot);
+  if (!parsed.success || (hostId !== undefined && parsed.data.hostId !== hostId)) return null;
+  return parsed.data;
+}
+
+export function encodeHostsChanged(secret: string, msg: HostsChanged): string {
+  return JSON.stringify(sign(secret, msg));
+}
+
+export function decodeHostsChanged(secret: string, raw: string): HostsChanged | null {
+  const parsed = HostsChanged.safeParse(verifiedJson(secret, raw));
+  return parsed.success ? parsed.data : null;
+}

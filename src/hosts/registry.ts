@@ -1,12 +1,9 @@
 import type { Redis } from 'ioredis';
-import { z } from 'zod';
-import { HostSnapshot } from '../contract/hosts.js';
+import { decodeHostsChanged, decodeSnapshot, type HostSnapshot } from '../contract/hosts.js';
 import { RedisKey } from '../contract/queues.js';
 import type { GpuQueue, QueueEntry } from '../queue/gpu-queue.js';
 import { Ds01Error, ErrorCode } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-
-const HostsChanged = z.object({ ttlS: z.number().int().positive(), snapshot: HostSnapshot });
 
 /** What the bot knows about the hosts right now, without asking Redis. */
 export interface HostsView {
@@ -36,6 +33,8 @@ export class HostRegistry {
 
   constructor(
     private readonly redis: Redis,
+    /** The bot's and workers' shared secret: snapshots are signed by their worker (src/contract/hosts.ts). */
+    private readonly secret: string,
     private readonly gpuQueue?: GpuQueue,
     private readonly log?: Logger,
   ) {}
@@ -66,16 +65,16 @@ export class HostRegistry {
   }
 
   private onSnapshot(message: string): void {
-    let parsed;
-    try {
-      parsed = HostsChanged.safeParse(JSON.parse(message));
-    } catch {
+    const msg = decodeHostsChanged(this.secret, message);
+    if (!msg) return;
+    if ('alive' in msg) {
+      // The host's stored snapshot still stands (its next one is being built): keep it up.
+      const known = this.snaps.get(msg.alive);
+      if (known) known.expiresAt = Date.now() + msg.ttlS * 1000;
       return;
     }
-    if (!parsed.success) return;
-    const { snapshot, ttlS } = parsed.data;
-    this.seen.add(snapshot.hostId);
-    this.snaps.set(snapshot.hostId, { snap: snapshot, expiresAt: Date.now() + ttlS * 1000 });
+    this.seen.add(msg.snapshot.hostId);
+    this.snaps.set(msg.snapshot.hostId, { snap: msg.snapshot, expiresAt: Date.now() + msg.ttlS * 1000 });
   }
 
   private async reload(): Promise<void> {
@@ -89,8 +88,8 @@ export class HostRegistry {
         ids.forEach((id, i) => {
           const raw = res[2 * i]?.[1] as string | null;
           const ttl = Number(res[2 * i + 1]?.[1] ?? -2);
-          const snap = raw ? HostSnapshot.safeParse(JSON.parse(raw)) : null;
-          if (snap?.success && ttl > 0) this.snaps.set(id, { snap: snap.data, expiresAt: Date.now() + ttl });
+          const snap = decodeSnapshot(this.secret, raw, id);
+          if (snap && ttl > 0) this.snaps.set(id, { snap, expiresAt: Date.now() + ttl });
           else this.snaps.delete(id);
         });
       }
@@ -144,10 +143,9 @@ export class HostRegistry {
     if (ids.length === 0) return [];
     const raws = await this.redis.mget(...ids.map((id) => RedisKey.host(id)));
     const out: HostSnapshot[] = [];
-    for (const raw of raws) {
-      if (!raw) continue;
-      const parsed = HostSnapshot.safeParse(JSON.parse(raw));
-      if (parsed.success) out.push(parsed.data);
+    for (const [i, raw] of raws.entries()) {
+      const snap = decodeSnapshot(this.secret, raw, ids[i]);
+      if (snap) out.push(snap);
     }
     return out.sort((a, b) => a.hostId.localeCompare(b.hostId));
   }

@@ -7,6 +7,7 @@ import type { RecordedCall } from '../../src/local/slack-simulator.js';
 import { recordRetirement } from '../../src/slack/recent-retirements.js';
 import { Harness, messageText } from '../support/harness.js';
 import { ADMIN, ALICE, BOB, redis, World } from '../support/services.js';
+import { writeHostSnapshot } from '../support/hosts.js';
 
 /**
  * "Ask DS01" end to end: signed Events API and interactivity requests into the real bot process,
@@ -179,8 +180,7 @@ describe('Ask DS01: DM answers, feedback, /ds01 help and the App Home', () => {
       ],
       images: [],
     });
-    await r.set(RedisKey.host('gpufaq'), JSON.stringify(snap), 'EX', 300);
-    await r.sadd(RedisKey.hostsIndex, 'gpufaq');
+    await writeHostSnapshot(r, snap);
     try {
       const gpus = messageText((await ask('is there a GPU free right now? how many gpus does ds01 have')).args);
       expect(gpus).toMatch(/Right now (\d+ GPUs? (is|are) free, out of \d+|all \d+ GPUs are taken)/);
@@ -287,8 +287,7 @@ describe('Ask DS01: DM answers, feedback, /ds01 help and the App Home', () => {
         { user: 'alice', uid: 1001, project: 'nlp', image: 'ds01-1001/nlp:latest', createdAt: new Date().toISOString() },
       ],
     });
-    await r.set(RedisKey.host('gpuhome'), JSON.stringify(snap), 'EX', 300);
-    await r.sadd(RedisKey.hostsIndex, 'gpuhome');
+    await writeHostSnapshot(r, snap);
 
     const mark = h.slack.calls.length;
     await h.event({

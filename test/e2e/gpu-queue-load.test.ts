@@ -40,6 +40,11 @@ describe('50 concurrent launches, two GPUs on two hosts', () => {
     const sends = users.flatMap((u) => projects.map((p) => h.slash(u, `launch ${p}`)));
     const acks = await Promise.all(sends);
     expect(acks.every((a) => a.status === 200)).toBe(true);
+    // Every launch was taken: queued on a host or waiting in the GPU queue. (A host whose snapshot took
+    // longer to build than its TTL used to look down here, and all fifty were refused.)
+    const replies = await Promise.all(acks.map((a) => h.responseTo(a.responseUrl, 120_000)));
+    const refused = replies.map((c) => messageText(c.args)).filter((t) => !/queued on gpu[AB]|in line|waiting/i.test(t));
+    expect(refused).toEqual([]);
     const listBoth = async () => [
       ...(await docker().listContainers({ all: true, filters: { label: ['ds01.managed=true'] } })),
       ...(await engine(engineB).listContainers({ all: true, filters: { label: ['ds01.managed=true'] } })),
@@ -47,7 +52,20 @@ describe('50 concurrent launches, two GPUs on two hosts', () => {
     // Settled: 48 waiting (none still being checked) and at least two containers made.
     let text = '';
     let containers = await listBoth();
+    const deadline = Date.now() + 240_000;
     while (!/48 launches waiting/.test(text) || /still checking/.test(text) || containers.length < 2) {
+      if (Date.now() > deadline) {
+        // Fails with what it saw instead of hanging to the test's timeout.
+        const tail = (name: string, lines: string[]) => `${name}:\n${lines.slice(-15).join('\n')}`;
+        throw new Error(
+          [
+            `never settled; /ds01 queue said:\n${text.slice(0, 1500)}`,
+            `containers: ${containers.map((c) => `${c.Names[0]} ${c.State}`).join(', ')}`,
+            tail('bot', h.bot.output),
+            ...[...h.workers].map(([id, w]) => tail(id, w.output)),
+          ].join('\n\n'),
+        );
+      }
       text = messageText((await h.slash(ADMIN, 'queue')).ack);
       containers = await listBoth();
     }

@@ -3,11 +3,12 @@ import path from 'node:path';
 import { Queue, type Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HostSnapshot } from '../../src/contract/hosts.js';
-import { hostQueueName, RedisKey } from '../../src/contract/queues.js';
+import { hostQueueName } from '../../src/contract/queues.js';
 import { postToApp, slashCommandBody } from '../../src/local/slack-signing.js';
 import type { RecordedCall } from '../../src/local/slack-simulator.js';
 import { Harness, messageText, execIn } from '../support/harness.js';
 import { ALICE, BOB, docker, redis, World, type TestUser } from '../support/services.js';
+import { readHostSnapshot } from '../support/hosts.js';
 
 /**
  * `/ds01 image-update`, end to end: the bot and worker processes, the Slack simulator, real Redis
@@ -152,8 +153,7 @@ describe('/ds01 image-update, end to end (bot + worker processes, real Redis and
     const deadline = Date.now() + timeoutMs;
     let last: HostSnapshot | null = null;
     while (Date.now() < deadline) {
-      const raw = await conn.get(RedisKey.host('gpu1'));
-      last = raw ? HostSnapshot.parse(JSON.parse(raw)) : null;
+      last = await readHostSnapshot(conn, 'gpu1');
       if (last && pred(last)) return last;
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -3,6 +3,7 @@ import { HostSnapshot } from '../../src/contract/hosts.js';
 import { RedisKey } from '../../src/contract/queues.js';
 import { Harness, messageText } from '../support/harness.js';
 import { ALICE, BOB, baseImage, docker, redis, World } from '../support/services.js';
+import { readHostSnapshot, writeHostSnapshot } from '../support/hosts.js';
 
 /**
  * The ways a launch can be refused or fail, each answered with one clear sentence, and the
@@ -137,8 +138,8 @@ describe('launch refusals and failures', () => {
     try {
       const deadline = Date.now() + 30_000;
       for (;;) {
-        const snap = JSON.parse((await conn.get(RedisKey.host('gpu1'))) ?? '{"gpus":[{}]}') as HostSnapshot;
-        if (snap.gpus.every((g) => g.holder === null)) break;
+        const snap = await readHostSnapshot(conn, 'gpu1');
+        if (snap?.gpus.every((g) => g.holder === null)) break;
         if (Date.now() > deadline) throw new Error('the host view still shows GPUs held');
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
@@ -187,8 +188,7 @@ describe('launch refusals and failures', () => {
         ],
         images: [],
       };
-      await r.set(RedisKey.host('gpudown'), JSON.stringify(snap), 'EX', 300);
-      await r.sadd(RedisKey.hostsIndex, 'gpudown');
+      await writeHostSnapshot(r, snap);
       world.addProject(ALICE, 'a9');
       const text = await launch(ALICE, 'a9');
       expect(text).toMatch(/Docker engine on gpudown is not answering/);

@@ -7,7 +7,7 @@ import { freePort } from '../support/processes.js';
 import { ALICE, docker, World, BOB, redis } from '../support/services.js';
 import type { RecordedCall } from '../../src/local/slack-simulator.js';
 import { HostSnapshot } from '../../src/contract/hosts.js';
-import { RedisKey } from '../../src/contract/queues.js';
+import { readHostSnapshot } from '../support/hosts.js';
 
 const ghost = { slack_id: 'U0GHOST', user: 'ghost', uid: 4242 };
 
@@ -168,8 +168,7 @@ describe('/ds01 launch, end to end (bot + worker processes, real Redis and Docke
       let snap: HostSnapshot | null = null;
       // The snapshot is refreshed on every change and heartbeat; wait for the one after both launches.
       while (Date.now() < deadline) {
-        const raw = await r.get(RedisKey.host('gpu1'));
-        snap = raw ? HostSnapshot.parse(JSON.parse(raw)) : null;
+        snap = await readHostSnapshot(r, 'gpu1');
         if (snap && snap.gpus.filter((g) => g.holder?.user === 'alice').length === 2) break;
         await new Promise((res) => setTimeout(res, 100));
       }

@@ -9,6 +9,7 @@ import type { RecordedCall } from '../../src/local/slack-simulator.js';
 import { Harness, messageText, dmTo, execIn } from '../support/harness.js';
 import { HOUR, LifecycleDriver } from '../support/lifecycle.js';
 import { ADMIN, ALICE, BOB, docker, redis, World, type TestUser } from '../support/services.js';
+import { readHostSnapshot } from '../support/hosts.js';
 
 type AnyRecord = Record<string, any>;
 const FRANK: TestUser = { slack_id: 'U0FRANK', user: 'frank', uid: 1006, group: 'faculty' };
@@ -340,8 +341,8 @@ describe('package notices: no package lost unannounced', () => {
   async function snapshotShows(pred: (s: HostSnapshot) => boolean): Promise<void> {
     const deadline = Date.now() + 15_000;
     for (;;) {
-      const raw = await conn.get(RedisKey.host('gpu1'));
-      if (raw && pred(HostSnapshot.parse(JSON.parse(raw)))) return;
+      const snap = await readHostSnapshot(conn, 'gpu1');
+      if (snap && pred(snap)) return;
       if (Date.now() > deadline) throw new Error('the host snapshot never showed it');
       await new Promise((r) => setTimeout(r, 50));
     }

@@ -11,6 +11,8 @@ import { Harness, messageText, dmTo, execIn } from '../support/harness.js';
 import { HOUR, LifecycleDriver, MIN } from '../support/lifecycle.js';
 import { TEST_JOB_SECRET } from '../support/processes.js';
 import { ADMIN, ALICE, BOB, baseImage, docker, dockerHost, redis, World, type TestUser } from '../support/services.js';
+import { readHostSnapshot, writeHostSnapshot } from '../support/hosts.js';
+import { encodeHostsChanged, encodeSnapshot, HostSnapshot } from '../../src/contract/hosts.js';
 
 /**
  * The trust findings, attacked the way a registered but hostile second user (bob) would, on the
@@ -233,7 +235,7 @@ describe("trust: a second user cannot reach root, other users' files, or stall t
     execFileSync('mkfifo', [df]);
     world.own(BOB, df);
     const r = redis();
-    const beat = async () => JSON.parse((await r.get(RedisKey.host('gpu1'))) ?? '{}').updatedAt as string;
+    const beat = async () => (await readHostSnapshot(r, 'gpu1'))?.updatedAt ?? '';
     const before = await beat();
     const [bob1, bob2, alice] = await Promise.all([launch(BOB, 'fifo'), launch(BOB, 'fifo2'), launch(ALICE, 'demo')]);
     expect(bob1).toMatch(/\.dockerignore` in your project is not a regular file/);
@@ -368,5 +370,43 @@ describe("trust: a second user cannot reach root, other users' files, or stall t
     // The outbox handles events one at a time, in order: a later marker means the forged one was handled.
     await h.bot.waitForLine(/event is unsigned or its signature does not match; dropped/, 30_000);
     expect(h.slack.calls.slice(from).some((c) => /demo` was retired/.test(messageText(c.args)))).toBe(false);
+  });
+
+  it('a host written straight into Redis (unsigned, or signed with another secret) is never shown with free GPUs and gets no launch', async () => {
+    const forged = (hostId: string) =>
+      HostSnapshot.parse({
+        hostId,
+        updatedAt: new Date().toISOString(),
+        gpuMode: 'fake',
+        gpus: [0, 1, 2, 3].map((i) => ({ slot: String(i), uuid: `GPU-${hostId}-${i}`, name: 'A100', gpuEq: 1, holder: null })),
+        containers: [],
+        images: [],
+      });
+    const other = 'o'.repeat(64);
+    await conn
+      .multi()
+      .set(RedisKey.host('gpu8'), JSON.stringify(forged('gpu8')), 'EX', 300)
+      .set(RedisKey.host('gpu9'), encodeSnapshot(other, forged('gpu9')), 'EX', 300)
+      .sadd(RedisKey.hostsIndex, 'gpu8', 'gpu9')
+      .publish(RedisKey.hostsChanged, JSON.stringify({ ttlS: 300, snapshot: forged('gpu8') }))
+      .publish(RedisKey.hostsChanged, encodeHostsChanged(other, { ttlS: 300, snapshot: forged('gpu9') }))
+      .publish(RedisKey.hostsChanged, encodeHostsChanged(other, { ttlS: 300, alive: 'gpu1' }))
+      .exec();
+    try {
+      // A signed marker published after them: once the bot shows it, it has read the forged ones.
+      const marker = { ...forged('gpumark'), gpus: [] };
+      await writeHostSnapshot(conn, marker);
+      let text = '';
+      while (!text.includes('gpumark')) text = messageText((await h.slash(ALICE, 'gpus')).ack);
+      expect(text).not.toMatch(/gpu[89](?!: down)/);
+      world.addProject(ALICE, 'forgedhost');
+      const final = await launch(ALICE, 'forgedhost');
+      expect(final).toMatch(/is running/);
+      expect(final).not.toMatch(/gpu[89]/);
+      expect(await exists('forgedhost._.1001')).toBe(true);
+    } finally {
+      await conn.del(RedisKey.host('gpu8'), RedisKey.host('gpu9'), RedisKey.host('gpumark'));
+      await conn.srem(RedisKey.hostsIndex, 'gpu8', 'gpu9', 'gpumark');
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { Label, ProjectName, parseContainerName } from '../../src/ds01/naming.js';
 import type { HostSnapshot } from '../../src/contract/hosts.js';
-import { HOST_SNAPSHOT_TTL_S } from '../../src/contract/hosts.js';
+import { encodeHostsChanged, encodeSnapshot, HOST_SNAPSHOT_TTL_S } from '../../src/contract/hosts.js';
+import pLimit from 'p-limit';
 import { RedisKey } from '../../src/contract/queues.js';
 import { findUserByName } from '../../src/config/ds01-config.js';
 import type { WorkerContext } from '../context.js';
@@ -153,6 +154,8 @@ async function onlyHereByContainer(ctx: WorkerContext, containers: ContainerStat
 }
 
 const packagesReader = new ImagePackagesReader();
+/** Project folders read at once (each read is a child process as the user): fifty new images never mean fifty processes. */
+const readLimit = pLimit(4);
 
 /**
  * The host's project images, each with the packages its project's Dockerfile adds. Only images that
@@ -172,8 +175,8 @@ async function imagesWithPackages(ctx: WorkerContext, images: Array<{ tag: strin
       // Only names DS01 could have made are looked up on disk, and only in a verified folder, as the user.
       if (entry && ProjectName.safeParse(project).success) {
         dirs.push(img.tag);
-        packages = await packagesReader.read(img.tag, String(img.created), async () =>
-          readProjectPackages(userIds(entry), (await verifyProjectDir(ctx.config, entry, project)).dir),
+        packages = await packagesReader.read(img.tag, String(img.created), () =>
+          readLimit(async () => readProjectPackages(userIds(entry), (await verifyProjectDir(ctx.config, entry, project)).dir)),
         );
       }
       return [{ user, uid, project, image: img.tag, createdAt: new Date(img.created * 1000).toISOString(), packages }];
@@ -185,12 +188,23 @@ async function imagesWithPackages(ctx: WorkerContext, images: Array<{ tag: strin
 
 export async function publishSnapshot(ctx: WorkerContext): Promise<HostSnapshot> {
   const snap = await buildSnapshot(ctx);
+  const ttlS = ctx.hostTtlS ?? HOST_SNAPSHOT_TTL_S;
   await ctx.redis
     .multi()
-    .set(RedisKey.host(ctx.hostId), JSON.stringify(snap), 'EX', ctx.hostTtlS ?? HOST_SNAPSHOT_TTL_S)
+    .set(RedisKey.host(ctx.hostId), encodeSnapshot(ctx.jobSecret, snap), 'EX', ttlS)
     .sadd(RedisKey.hostsIndex, ctx.hostId)
     // Bots keep the hosts in memory from this (answers without a Redis round trip).
-    .publish(RedisKey.hostsChanged, JSON.stringify({ ttlS: ctx.hostTtlS ?? HOST_SNAPSHOT_TTL_S, snapshot: snap }))
+    .publish(RedisKey.hostsChanged, encodeHostsChanged(ctx.jobSecret, { ttlS, snapshot: snap }))
     .exec();
   return snap;
+}
+
+/**
+ * The heartbeat's "still alive" (workers/host/heartbeat.ts): the stored snapshot gets its TTL back
+ * and the bots hear that it still stands. A snapshot that has already expired is not brought back.
+ */
+export async function extendSnapshot(ctx: WorkerContext): Promise<void> {
+  const ttlS = ctx.hostTtlS ?? HOST_SNAPSHOT_TTL_S;
+  if ((await ctx.redis.expire(RedisKey.host(ctx.hostId), ttlS)) === 1)
+    await ctx.redis.publish(RedisKey.hostsChanged, encodeHostsChanged(ctx.jobSecret, { ttlS, alive: ctx.hostId }));
 }

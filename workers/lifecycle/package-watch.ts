@@ -1,6 +1,6 @@
 import type { UserEntry } from '../../src/config/ds01-config.js';
 import { findUserByName } from '../../src/config/ds01-config.js';
-import { HostSnapshot } from '../../src/contract/hosts.js';
+import { decodeSnapshot } from '../../src/contract/hosts.js';
 import type { PipPackage, RetiredEvent } from '../../src/contract/jobs.js';
 import { RedisKey } from '../../src/contract/queues.js';
 import { imageName } from '../../src/ds01/naming.js';
@@ -44,9 +44,9 @@ function readState(raw: Record<string, string>): WatchState {
 /** The packages each project image's Dockerfile declares, from this host's published snapshot. */
 async function declaredByImage(ctx: WorkerContext): Promise<Map<string, Map<string, string | null>>> {
   const raw = await ctx.redis.get(RedisKey.host(ctx.hostId));
-  const parsed = raw ? HostSnapshot.safeParse(JSON.parse(raw)) : null;
+  const snap = decodeSnapshot(ctx.jobSecret, raw, ctx.hostId);
   const out = new Map<string, Map<string, string | null>>();
-  if (parsed?.success) for (const img of parsed.data.images) out.set(img.image, declaredVersions(img.packages.python));
+  if (snap) for (const img of snap.images) out.set(img.image, declaredVersions(img.packages.python));
   return out;
 }
 

@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import { HostSnapshot } from '../../src/contract/hosts.js';
+import { decodeSnapshot } from '../../src/contract/hosts.js';
 import { LaunchJob } from '../../src/contract/jobs.js';
 import { hostQueueName, RedisKey } from '../../src/contract/queues.js';
 import { verify } from '../../src/contract/signing.js';
@@ -114,12 +114,12 @@ async function holdingsElsewhere(ctx: WorkerContext): Promise<Map<string, { gpuE
   const ids = (await ctx.redis.smembers(RedisKey.hostsIndex)).filter((id) => id !== ctx.hostId);
   if (ids.length === 0) return out;
   const raws = await ctx.redis.mget(...ids.map((id) => RedisKey.host(id)));
-  for (const raw of raws) {
-    if (!raw) continue;
-    const snap = HostSnapshot.safeParse(JSON.parse(raw));
-    if (!snap.success) continue;
+  for (const [i, raw] of raws.entries()) {
+    // Signed by its worker (src/contract/hosts.ts): a forged host cannot hide or invent holdings.
+    const snap = decodeSnapshot(ctx.jobSecret, raw, ids[i]);
+    if (!snap) continue;
     const byContainer = new Map<string, { user: string; eq: number }>();
-    for (const g of snap.data.gpus) {
+    for (const g of snap.gpus) {
       if (!g.holder) continue;
       const c = byContainer.get(g.holder.container) ?? { user: g.holder.user, eq: 0 };
       c.eq += g.gpuEq;

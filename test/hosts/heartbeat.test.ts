@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { decodeHostsChanged, decodeSnapshot, encodeHostsChanged, encodeSnapshot, HostSnapshot } from '../../src/contract/hosts.js';
+import { sign } from '../../src/contract/signing.js';
+import { coalesced, mayExtend, maxStaleMs } from '../../workers/host/heartbeat.js';
+
+const SECRET = 'k'.repeat(64);
+const snap = HostSnapshot.parse({ hostId: 'gpu1', updatedAt: '2026-01-01T00:00:00.000Z', gpuMode: 'fake', gpus: [], containers: [], images: [] });
+
+describe('coalesced snapshot builds', () => {
+  it('runs once more after a run for every call during it, never a growing chain', async () => {
+    const releases: Array<() => void> = [];
+    let runs = 0;
+    const build = coalesced(
+      () =>
+        new Promise<void>((resolve) => {
+          runs += 1;
+          releases.push(resolve);
+        }),
+    );
+    const first = build();
+    const calls = Array.from({ length: 20 }, () => build());
+    expect(runs).toBe(1);
+    // Twenty asks during the first build share one more build.
+    expect(new Set(calls).size).toBe(1);
+    releases[0]!();
+    await first;
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(runs).toBe(2);
+    releases[1]!();
+    await calls[0];
+    expect(runs).toBe(2);
+  });
+
+  it('a failed build does not stop the next one', async () => {
+    let n = 0;
+    const build = coalesced(async () => {
+      n += 1;
+      if (n === 1) throw new Error('engine down');
+    });
+    await expect(build()).rejects.toThrow('engine down');
+    await expect(build()).resolves.toBeUndefined();
+  });
+
+  it('extends the TTL only while the last good snapshot is at most four TTLs old', () => {
+    expect(mayExtend(null, 1000, maxStaleMs(45))).toBe(false);
+    expect(mayExtend(0, 180_000, maxStaleMs(45))).toBe(true);
+    expect(mayExtend(0, 180_001, maxStaleMs(45))).toBe(false);
+  });
+});
+
+describe('signed host snapshots', () => {
+  it('reads back what was signed with the secret, for the host it names', () => {
+    expect(decodeSnapshot(SECRET, encodeSnapshot(SECRET, snap), 'gpu1')).toEqual(snap);
+    expect(decodeHostsChanged(SECRET, encodeHostsChanged(SECRET, { ttlS: 3, alive: 'gpu1' }))).toEqual({ ttlS: 3, alive: 'gpu1' });
+  });
+
+  it('drops unsigned, altered, foreign-keyed, mislabelled and unreadable snapshots', () => {
+    expect(decodeSnapshot(SECRET, JSON.stringify(snap))).toBeNull();
+    expect(decodeSnapshot(SECRET, JSON.stringify({ snapshot: snap }))).toBeNull();
+    const altered = JSON.parse(encodeSnapshot(SECRET, snap)) as { snapshot: { gpuMode: string } };
+    altered.snapshot.gpuMode = 'nvidia';
+    expect(decodeSnapshot(SECRET, JSON.stringify(altered))).toBeNull();
+    expect(decodeSnapshot(SECRET, encodeSnapshot('x'.repeat(64), snap))).toBeNull();
+    // Signed, but stored under another host's key.
+    expect(decodeSnapshot(SECRET, encodeSnapshot(SECRET, snap), 'gpu2')).toBeNull();
+    expect(decodeSnapshot(SECRET, '{not json')).toBeNull();
+    expect(decodeSnapshot(SECRET, 'x'.repeat(5 * 1024 * 1024))).toBeNull();
+    expect(decodeHostsChanged(SECRET, JSON.stringify({ ttlS: 3, alive: 'gpu1' }))).toBeNull();
+    expect(decodeHostsChanged(SECRET, JSON.stringify(sign(SECRET, { ttlS: -1, alive: 'gpu1' })))).toBeNull();
+  });
+});
