@@ -73,6 +73,9 @@ function refuse(req: IncomingMessage, _res: ServerResponse, log: Logger, max: nu
   // connection and can throw the 413 away before the client reads it. Instead: stop reading,
   // write the answer, half-close, and drop the connection a little later.
   const socket = req.socket;
+  // Both: a flowing request (it has a 'data' listener) would otherwise resume its socket and go on
+  // reading an oversized chunked body after the refusal.
+  req.pause();
   socket.pause();
   const body = `request body over ${max} bytes\n`;
   socket.end(`HTTP/1.1 413 Payload Too Large\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postToApp, slashCommandBody } from '../../src/local/slack-signing.js';
 import { SlackSimulator } from '../../src/local/slack-simulator.js';
 import { freePort, newSigningSecret, startProcess, type Proc } from '../support/processes.js';
-import { redisUrl, World } from '../support/services.js';
+import { ALICE, redisUrl, World } from '../support/services.js';
 
 /**
  * The bot's HTTP port as anyone on the network meets it: Slack's endpoint with a bound on request
@@ -136,14 +136,17 @@ describe("the bot's HTTP port", () => {
 });
 
 describe('readiness without Redis', () => {
-  it('/readyz says 503 and why while Redis does not answer; /healthz stays 200', async () => {
-    const world = new World();
+  it('/readyz says 503 and why while Redis does not answer; /healthz stays 200; help, a typo and status are still acknowledged', async () => {
+    const world = new World([ALICE]);
     const port = await freePort();
     const deadRedis = await freePort(); // nothing listens there
+    const secret = newSigningSecret();
+    const slack = new SlackSimulator();
+    await slack.start();
     const bot = startProcess('bot', 'src/main.ts', {
       SLACK_BOT_TOKEN: 'xoxb-test-token',
-      SLACK_SIGNING_SECRET: newSigningSecret(),
-      SLACK_API_URL: 'http://127.0.0.1:9/api/',
+      SLACK_SIGNING_SECRET: secret,
+      SLACK_API_URL: slack.apiUrl,
       PORT: String(port),
       REDIS_URL: `redis://127.0.0.1:${deadRedis}`,
       DS01_CONFIG: world.configFile,
@@ -154,8 +157,23 @@ describe('readiness without Redis', () => {
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
       expect(ready.status).toBe(503);
       expect(await ready.text()).toMatch(/not ready: Redis/);
+      // The ack never waits on Redis: a redelivery check before it would hold every command here.
+      const send = (text: string) =>
+        postToApp(
+          `http://127.0.0.1:${port}/slack/events`,
+          secret,
+          slashCommandBody({ text, user_id: ALICE.slack_id, user_name: ALICE.user, response_url: slack.responseUrl() }),
+          'application/x-www-form-urlencoded',
+        );
+      const [help, typo, status] = await Promise.all([send('help'), send('lanch demo'), send('status')]);
+      expect(help.status).toBe(200);
+      expect(help.body).toContain('What I can do');
+      expect(typo.status).toBe(200);
+      expect(typo.body).toMatch(/launch/);
+      expect(status.status).toBe(200);
     } finally {
       await bot.stop();
+      await slack.stop();
     }
   });
 });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { claimBuild, endBuild } from '../../src/slack/build-claim.js';
 import { claimClick, releaseClick } from '../../src/slack/button-message.js';
-import { ignoreRedelivery } from '../../src/slack/delivery-dedupe.js';
+import { firstDelivery, ignoreRedelivery } from '../../src/slack/delivery-dedupe.js';
 import type { BotDeps } from '../../src/slack/deps.js';
 import { claim, holderOf, release } from '../../src/shared/claim.js';
 import { createLogger } from '../../src/shared/logger.js';
@@ -62,15 +62,22 @@ describe('exactly once: claims and the redelivery middleware', () => {
       return seen;
     };
 
-    it('the identical click, submit or command goes on once; the copy is only acknowledged', async () => {
+    it('the identical click or submit goes on once; the copy is only acknowledged', async () => {
       for (const body of [
         { type: 'block_actions', trigger_id: unique(), actions: [{ action_id: 'home_retire', value: 'demo' }] },
         { type: 'view_submission', trigger_id: unique(), view: { id: 'V1' } },
-        { command: '/ds01', text: 'retire demo', trigger_id: unique() },
       ]) {
         expect(await run(body)).toEqual({ next: 1, ack: 0 });
         expect(await run(structuredClone(body))).toEqual({ next: 0, ack: 1 });
       }
+    });
+
+    it('a slash command passes (its ack never waits on Redis); its listener claims it after the ack', async () => {
+      const body = { command: '/ds01', text: 'retire demo', trigger_id: unique() };
+      expect(await run(body)).toEqual({ next: 1, ack: 0 });
+      expect(await run(structuredClone(body))).toEqual({ next: 1, ack: 0 });
+      expect(await firstDelivery(deps, body)).toBe(true);
+      expect(await firstDelivery(deps, structuredClone(body))).toBe(false);
     });
 
     it('two real clicks differ (trigger_id, action_ts) and both go on', async () => {

@@ -14,13 +14,14 @@ import { recordAudit } from '../../../audit/audit-log.js';
 import { ErrorCode } from '../../../shared/errors.js';
 import type { BotDeps, CommandContext } from '../../deps.js';
 import { notRegisteredText } from '../../not-registered.js';
+import { firstDelivery } from '../../delivery-dedupe.js';
 
 /**
  * `/ds01 …`: parse and check the user (pure, in memory), ack at once, then do the work. The ack
  * never waits on Redis, Docker or Slack: anything slow happens after it and answers via respond().
  */
 export function ds01Command(deps: BotDeps) {
-  return async ({ command, ack, respond, client }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
+  return async ({ command, body, ack, respond, client }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
     const parsed = parseCommand(command.text ?? '');
     if (!parsed.ok) {
       await ack({ response_type: 'ephemeral', text: parsed.message, ...(parsed.showHelp ? { blocks: helpBlocks(parsed.message) } : {}) });
@@ -59,6 +60,11 @@ export function ds01Command(deps: BotDeps) {
       }
     }
     await ack();
+    // The identical command delivered again (a retry, a second replica) does its work once.
+    if (!(await firstDelivery(deps, body))) {
+      deps.log.info({ sub: cmd.sub }, 'the identical command arrived again; acknowledged and ignored');
+      return;
+    }
     const ctx: CommandContext = { deps, user, slackUserId: command.user_id, channelId: command.channel_id, triggerId: command.trigger_id, respond, client };
     try {
       await run(ctx, cmd);
