@@ -20,7 +20,8 @@ export interface ErrorSignature {
 
 export const ERROR_SIGNATURES: ErrorSignature[] = [
   // DS01's own notices (check-idle-containers, enforce-max-runtime, the allocation errors).
-  { name: 'DS01 idle warning', topic: 'idle-warning', any: ['idle container warning', 'final idle warning', 'idle container notice', 'status: idle'] },
+  { name: 'DS01 idle warning', topic: 'idle-warning', any: ['idle container warning', 'final idle warning', 'idle container notice', 'status: idle', 'high demand mode active'] },
+  { name: 'DS01 idle auto-stop', topic: 'auto-stopped-container', any: ['container auto-stopped', 'reason: idle timeout reached'] },
   {
     name: 'DS01 runtime stop',
     topic: 'runtime-limit-stop',
@@ -50,6 +51,20 @@ export const ERROR_SIGNATURES: ErrorSignature[] = [
       'all gpus are currently in use',
     ],
   },
+  {
+    name: 'DS01 GPU queue',
+    topic: 'quotas-and-queue',
+    any: [
+      'added to gpu queue at position',
+      'already in queue for container',
+      'you are not in the gpu queue',
+      'gpu now available!',
+      'gpu request queue',
+      'join notification queue',
+      'gpu allocation failed after 3 minutes',
+    ],
+  },
+  { name: 'DS01 more resources', topic: 'groups-and-more-resources', any: ['need more resources?', 'arranging larger quotas', 'request researcher access'] },
   { name: 'DS01 MIG notices', topic: 'mig', any: ['no mig instances available', 'full gpu access restricted', 'your account uses mig only', 'can only use mig'] },
   { name: 'DS01 storage notice', topic: 'disk-space', any: ['storage almost full', 'storage notice', 'no space left on device', 'disk quota exceeded', 'errno 28'] },
   {
@@ -85,6 +100,17 @@ export const ERROR_SIGNATURES: ErrorSignature[] = [
   },
   { name: 'Container name in use', topic: 'docker-access', any: ['is already in use by container', 'the container name'], with: ['already in use'] },
   { name: 'Container already exists', topic: 'launching', any: ['container already exists'] },
+  { name: 'Container gone', topic: 'retirement', any: ['error: container not found', 'no such container'] },
+  {
+    name: 'Container will not stop',
+    topic: 'container-wont-stop',
+    any: ["container won't stop", 'container wont stop', 'container will not stop', 'container-stop hangs', 'container stop hangs', 'stuck in stopping'],
+  },
+  {
+    name: 'Only one GPU visible',
+    topic: 'multi-gpu-training',
+    any: ['device_count() returns 1', 'device_count() is 1', 'only one gpu visible', 'only one gpu is visible', 'only 1 gpu visible'],
+  },
   {
     name: 'Jupyter kernel died',
     topic: 'jupyter-kernel-dies',
@@ -107,7 +133,15 @@ export const ERROR_SIGNATURES: ErrorSignature[] = [
       'failed to solve',
       'returned a non-zero code',
       'image build failed',
+      'failed to build image',
     ],
+  },
+  { name: 'Base image missing', topic: 'image-build-failures', any: ['error: manifest for'], with: ['not found', 'unknown'] },
+  {
+    name: 'Download refused',
+    topic: 'datasets-and-downloads',
+    any: ['connection refused', 'name or service not known', 'temporary failure in name resolution'],
+    with: ['wget', 'curl', 'download', 'huggingface', 'urlopen', 'urlretrieve'],
   },
   {
     name: 'Git push over SSH',
@@ -116,9 +150,20 @@ export const ERROR_SIGNATURES: ErrorSignature[] = [
     with: ['git', 'github', 'gitlab', 'push', 'pull', 'clone'],
   },
   {
+    name: 'SSH key permissions and host key',
+    topic: 'ssh-key-problems',
+    any: ['unprotected private key file', 'are too open', 'remote host identification has changed', 'host key verification failed'],
+  },
+  {
+    name: 'SSH session dropped',
+    topic: 'ssh-connection-drops',
+    any: ['client_loop: send disconnect', 'packet_write_wait', 'broken pipe', 'connection reset by peer'],
+    with: ['ssh', 'client_loop', 'packet_write_wait', 'session', 'connection', 'disconnect', 'ds01'],
+  },
+  {
     name: 'SSH public key',
     topic: 'ssh-access',
-    any: ['permission denied (publickey', 'host key verification failed', 'remote host identification has changed', 'connection refused'],
+    any: ['permission denied (publickey', 'connection refused'],
   },
   { name: 'SSH timed out', topic: 'off-campus-access', any: ['connection timed out', 'operation timed out', 'no route to host', 'could not resolve hostname'] },
   { name: 'File permission', topic: 'file-permissions', any: ['permissionerror', 'errno 13', 'read-only file system'] },

@@ -87,6 +87,12 @@ describe('layers', () => {
       ['nvidia-smi: command not found', 'cuda-errors'],
       ['bash: container-deploy: command not found', 'command-not-found'],
       ['python train.py\nKilled', 'memory-limits'],
+      ['CONTAINER AUTO-STOPPED\nContainer: thesis._.1001\nReason: Idle timeout reached', 'auto-stopped-container'],
+      ['Added to GPU queue at position 2', 'quotas-and-queue'],
+      ['WARNING: UNPROTECTED PRIVATE KEY FILE! Permissions 0644 for id_ed25519 are too open.', 'ssh-key-problems'],
+      ['client_loop: send disconnect: Broken pipe', 'ssh-connection-drops'],
+      ['wget https://example.com/data.zip: Connection refused', 'datasets-and-downloads'],
+      ['Error: manifest for henrycgbaker/aime-pytorch:2.8.0 not found', 'image-build-failures'],
     ];
     for (const [q, topic] of cases) {
       const r = index.ask(q);
