@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import type { Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import { redisClient } from './shared/redis-client.js';
 import type { Ds01Config } from './config/ds01-config.js';
 import type { BotEnv } from './env.js';
 import { HostRegistry } from './hosts/registry.js';
@@ -37,8 +37,8 @@ export async function startBot(opts: {
   log: Logger;
 }): Promise<RunningBot> {
   const { env, transport, log } = opts;
-  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
-  const outboxConnection = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
+  const redis = redisClient(env.REDIS_URL, log, 'bot');
+  const outboxConnection = redisClient(env.REDIS_URL, log, 'outbox');
   const gpuQueue = new GpuQueue(redis, opts.jobSecret);
   const hosts = new HostRegistry(redis, opts.jobSecret, gpuQueue, log);
   // Not awaited: the bot starts (and says it is not ready) without Redis; the view fills in when it answers.
@@ -54,22 +54,24 @@ export async function startBot(opts: {
     gpuQueue,
     log,
   };
+  // Bolt logs a debug line or more per request: only built when debug logging is on.
+  const debugOn = log.isLevelEnabled('debug');
   const boltLogger = {
-    debug: (...m: unknown[]) => log.debug({ bolt: m.map(String).join(' ') }),
+    debug: debugOn ? (...m: unknown[]) => log.debug({ bolt: m.map(String).join(' ') }) : () => undefined,
     info: (...m: unknown[]) => log.info({ bolt: m.map(String).join(' ') }),
     warn: (...m: unknown[]) => log.warn({ bolt: m.map(String).join(' ') }),
     error: (...m: unknown[]) => log.error({ bolt: m.map(String).join(' ') }),
     setLevel: () => undefined,
-    getLevel: () => LogLevel.INFO,
+    getLevel: () => (debugOn ? LogLevel.DEBUG : LogLevel.INFO),
     setName: () => undefined,
   };
   // Network-level failures fail fast: the outbox retries delivery itself, and a Slack outage must
   // not hold a listener for half an hour of client-side retries.
   const clientOptions = { slackApiUrl: env.SLACK_API_URL, retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 2000 } };
   const receiver = transport.kind === 'http' ? new HTTPReceiver({ signingSecret: transport.signingSecret, endpoints: ['/slack/events'], logger: boltLogger }) : undefined;
-  const app = receiver
-    ? new App({ token: transport.botToken, receiver, clientOptions, logger: boltLogger })
-    : new App({ token: transport.botToken, appToken: (transport as { appToken: string }).appToken, socketMode: true, clientOptions, logger: boltLogger });
+  // No conversation store: nothing here reads it, and Bolt's in-memory one costs every request.
+  const common = { token: transport.botToken, clientOptions, logger: boltLogger, convoStore: false as const };
+  const app = receiver ? new App({ ...common, receiver }) : new App({ ...common, appToken: (transport as { appToken: string }).appToken, socketMode: true });
   app.error(async (err) => {
     log.error({ err: err.message, code: (err as { code?: string }).code }, 'unhandled listener error');
   });

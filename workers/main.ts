@@ -1,5 +1,5 @@
 import { Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import { redisClient } from '../src/shared/redis-client.js';
 import { loadStartup } from '../src/config/startup.js';
 import { hostQueueName, RedisKey } from '../src/contract/queues.js';
 import { sign } from '../src/contract/signing.js';
@@ -30,8 +30,8 @@ async function main(): Promise<void> {
   const hostId = env.DS01_HOST_ID;
   const gpuMode = env.gpuMode;
   if (gpuMode.mode === 'nvidia') await requireNvidiaSmi();
-  const connection = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
-  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
+  const connection = redisClient(env.REDIS_URL, log, 'jobs');
+  const redis = redisClient(env.REDIS_URL, log, 'worker');
   const gpus: GpuInventory =
     gpuMode.mode === 'fake'
       ? new FakeInventory(gpuMode.count, hostId, async () => {

@@ -4,6 +4,7 @@ import { RedisKey } from '../contract/queues.js';
 import type { GpuQueue, QueueEntry } from '../queue/gpu-queue.js';
 import { Ds01Error, ErrorCode } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { watchOutages } from '../shared/redis-client.js';
 
 /** What the bot knows about the hosts right now, without asking Redis. */
 export interface HostsView {
@@ -45,7 +46,7 @@ export class HostRegistry {
    * until then).
    */
   async live(resyncMs = 15_000): Promise<void> {
-    const sub = this.redis.duplicate();
+    const sub = this.log ? watchOutages(this.redis.duplicate(), this.log, 'hosts-view') : this.redis.duplicate();
     this.subscriber = sub;
     sub.on('message', (channel: string, message: string) => {
       if (channel === RedisKey.hostsChanged) this.onSnapshot(message);

@@ -119,11 +119,32 @@ export class GpuQueue {
     const raws = await this.redis.hmget(RedisKey.gpuQueueEntries, ...ids);
     const out: QueueEntry[] = [];
     for (const [i, raw] of raws.entries()) {
-      const e = raw === null ? null : this.decode(raw);
+      const e = raw === null ? null : this.decodeOnce(ids[i]!, raw);
       if (e) out.push(e);
       else await this.redis.zrem(RedisKey.gpuQueue, ids[i]!);
     }
+    // Only what is still queued stays remembered.
+    if (this.verified.size > ids.length) {
+      const listed = new Set(ids);
+      for (const id of this.verified.keys()) if (!listed.has(id)) this.verified.delete(id);
+    }
     return fairOrder(out);
+  }
+
+  /**
+   * Entries already verified, by their exact stored bytes (the id they are stored under too): the
+   * bot reloads the whole queue on every change, and checking a thousand HMACs each time held acks
+   * for seconds. An entry rewritten in Redis has other bytes and is verified afresh.
+   */
+  private readonly verified = new Map<string, { raw: string; entry: QueueEntry }>();
+
+  private decodeOnce(id: string, raw: string): QueueEntry | null {
+    const hit = this.verified.get(id);
+    if (hit && hit.raw === raw) return hit.entry;
+    const entry = this.decode(raw);
+    if (entry) this.verified.set(id, { raw, entry });
+    else this.verified.delete(id);
+    return entry;
   }
 
   private decode(raw: string): QueueEntry | null {

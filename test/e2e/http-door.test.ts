@@ -171,6 +171,11 @@ describe('readiness without Redis', () => {
       expect(typo.status).toBe(200);
       expect(typo.body).toMatch(/launch/);
       expect(status.status).toBe(200);
+      // The outage is said once per connection, not as ioredis's stack trace on every retry.
+      expect(bot.output.filter((l) => /Unhandled error event/.test(l))).toEqual([]);
+      const said = bot.output.filter((l) => /Redis is not answering/.test(l)).map((l) => (JSON.parse(l) as { redis: string }).redis);
+      expect(said.length).toBeGreaterThan(0);
+      expect(new Set(said).size).toBe(said.length);
     } finally {
       await bot.stop();
       await slack.stop();
