@@ -13,6 +13,7 @@ import { postToApp, signSlackRequest, slashCommandBody } from '../src/local/slac
 import { Harness, messageText } from '../test/support/harness.js';
 import { freePort, startProcess, type Proc } from '../test/support/processes.js';
 import { readHostSnapshot, writeHostSnapshot } from '../test/support/hosts.js';
+import { groupCpuMs } from './proc-cpu.js';
 import { baseImage, docker, redis, redisUrl, World, type TestUser } from '../test/support/services.js';
 import { benchFaq } from './faq.js';
 import { benchHostile } from './hostile.js';
@@ -146,6 +147,9 @@ async function main(): Promise<void> {
           ];
           // Paired: each round's p99 over the p99 of the floor's round next to it, so slow drift in the machine's load cancels.
           const paired: number[] = [];
+          // CPU each process group spent while its requests were in flight, per request (not for launch: its work follows the ack).
+          const cpu: Record<'ours' | 'floor', { ms: number; n: number }> = { ours: { ms: 0, n: 0 }, floor: { ms: 0, n: 0 } };
+          const pgidOf = { ours: h.bot.child.pid!, floor: floor.child.pid! };
           // Round -1 warms both up (JIT, connections) and is not counted.
           for (let round = -1; round < rounds; round++) {
             const order = round % 2 === 0 ? [ours, bare] : [bare, ours];
@@ -154,10 +158,15 @@ async function main(): Promise<void> {
               const from = h.slack.calls.length;
               const batch = users.slice(0, c);
               const text = (u: number) => (sub === 'launch' ? `launch ack${c}r${round + 1}u${u}` : sub);
+              const cpu0 = groupCpuMs(pgidOf[t.name]);
               const sent = await sendAll(
                 t,
                 batch.map((user, i) => ({ user, text: text(i) })),
               );
+              if (round >= 0 && sub !== 'launch') {
+                cpu[t.name].ms += groupCpuMs(pgidOf[t.name]) - cpu0;
+                cpu[t.name].n += sent.length;
+              }
               if (round >= 0) {
                 roundP99[t.name] = percentile(
                   sent.map((s) => s.ms),
@@ -179,9 +188,12 @@ async function main(): Promise<void> {
           const f = summary(samples.floor);
           const halfRatios = halves.map((x) => round2(percentile(x.ours, 99) / percentile(x.floor, 99)));
           const pairedMedian = round2(percentile(paired, 50));
+          const cpuPerAck = (x: { ms: number; n: number }) => (x.n ? round2(x.ms / x.n) : null);
+          const cpuRatio = cpu.floor.ms > 0 && cpu.ours.n ? round2(cpu.ours.ms / cpu.ours.n / (cpu.floor.ms / cpu.floor.n)) : null;
           ack[`${sub}_c${c}`] = {
             ours: o,
             floor: f,
+            cpu_ms_per_ack: { ours: cpuPerAck(cpu.ours), floor: cpuPerAck(cpu.floor), ratio: cpuRatio },
             p50_ratio: round2(o.p50 / f.p50),
             p99_ratio: round2(o.p99 / f.p99),
             p99_ratio_by_half: halfRatios,
@@ -191,7 +203,7 @@ async function main(): Promise<void> {
             figure: `ack /ds01 ${sub}${sub === 'help' ? ' (no work after the ack)' : ''}, concurrency ${c}`,
             ours: `p50 ${o.p50} / p99 ${o.p99} ms`,
             floor: `p50 ${f.p50} / p99 ${f.p99} ms`,
-            versus: `${round2(o.p99 / f.p99)}× at p99 (halves ${halfRatios.join(', ')}; paired rounds ${pairedMedian}×)`,
+            versus: `${round2(o.p99 / f.p99)}× at p99 (halves ${halfRatios.join(', ')}; paired rounds ${pairedMedian}×${cpuRatio !== null ? `; CPU per ack ${cpuRatio}×` : ''})`,
             goal: '≤ 1.2× at p99',
             met: o.p99 / f.p99 <= 1.2,
           });

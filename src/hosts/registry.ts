@@ -30,6 +30,7 @@ export class HostRegistry {
   private resync: NodeJS.Timeout | null = null;
   private queueLoading: Promise<void> | null = null;
   private queueDirty = false;
+  private readonly queueListeners: Array<(before: QueueEntry[], after: QueueEntry[]) => void> = [];
   private loaded = false;
 
   constructor(
@@ -111,7 +112,9 @@ export class HostRegistry {
     this.queueLoading = (async () => {
       do {
         this.queueDirty = false;
+        const before = this.queueCache;
         this.queueCache = await q.list();
+        for (const listen of this.queueListeners) listen(before, this.queueCache);
       } while (this.queueDirty);
     })()
       .catch((err: Error) => this.log?.warn({ err: err.message }, 'could not reload the GPU queue view'))
@@ -119,6 +122,11 @@ export class HostRegistry {
         this.queueLoading = null;
       });
     return this.queueLoading;
+  }
+
+  /** Called with the GPU queue before and after each reload of the in-memory view (the live App Home). */
+  onQueueChange(listener: (before: QueueEntry[], after: QueueEntry[]) => void): void {
+    this.queueListeners.push(listener);
   }
 
   /** The in-memory view (synchronous: for the ack). Null until `live()` has loaded once. */

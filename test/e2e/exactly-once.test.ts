@@ -91,6 +91,14 @@ describe('exactly once', () => {
     };
   }
 
+  it("a click on a button the bot has no handler for (an older version's) is acknowledged and does nothing", async () => {
+    const from = h.slack.calls.length;
+    const res = await h.interact(homeClick(ALICE, 'button_from_an_old_version', 'demo'));
+    expect(res.status).toBe(200);
+    await h.bot.waitForLine(/a click on a button this bot has no handler for/);
+    expect(h.slack.calls.slice(from)).toEqual([]);
+  });
+
   it('alice clicks [Retire] on her App Home `demo` twice: retired once, announced once', async () => {
     await launch(ALICE, 'demo');
     const from = h.slack.calls.length;

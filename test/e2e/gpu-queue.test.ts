@@ -147,6 +147,24 @@ describe('GPUs across hosts: placement, the fair GPU queue, a host going down', 
     // Launches whose image is still being built don't hold up others: wait until both are ready.
     let text = '';
     while (!/2 launches waiting/.test(text) || /still checking/.test(text)) text = await queueText();
+    // Carol has her App Home open: it shows her waiting launch, and follows the queue from now on.
+    const homeOf = (u: TestUser, re: RegExp, after: number) =>
+      h.slack.waitFor(
+        (c) => h.slack.calls.indexOf(c) >= after && c.method === 'views.publish' && c.args.user_id === u.slack_id && re.test(messageText(c.args.view as Record<string, unknown>)),
+        60_000,
+        `${u.user}'s App Home matching ${re}`,
+      );
+    const opened = h.slack.calls.length;
+    await h.event({
+      token: 'deprecated-verification-token',
+      team_id: 'T0DS01',
+      api_app_id: 'A0DS01BOT',
+      type: 'event_callback',
+      event_id: 'Ev0QUEUEHOME1',
+      event_time: 1_700_000_800,
+      event: { type: 'app_home_opened', user: CAROL.slack_id, channel: 'D0CAROL', tab: 'home', event_ts: '1700000800.000100' },
+    });
+    await homeOf(CAROL, /Waiting for a GPU[\s\S]*`c1` — 1st in line/, opened);
     const before = h.slack.calls.length;
     await h.slash(ALICE, 'retire a1 --force');
     const ready = await waitDm(CAROL, /Your GPU is ready: `c1` is running on gpuA/, before);
@@ -155,6 +173,9 @@ describe('GPUs across hosts: placement, the fair GPU queue, a host going down', 
     // The launch's own progress message was updated to running as well.
     await waitDm(CAROL, /`c1`[\s\S]*is running/, before);
     expect(messageText((await h.slash(ALICE, 'status')).ack)).toMatch(/`a2` — 1st in line/);
+    // Her Home was published again by itself, without the launch that got its GPU.
+    const live = await homeOf(CAROL, /^(?![\s\S]*Waiting for a GPU)/, before);
+    expect(live.args.user_id).toBe(CAROL.slack_id);
   });
 
   it('a worker killed with SIGKILL: its host is shown down, its waiting launch runs elsewhere, and on return its containers are read from the engine', async () => {

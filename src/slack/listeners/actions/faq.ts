@@ -1,4 +1,4 @@
-import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { KnownBlock } from '@slack/types';
 import { answerForTopic, FAQ_ACTION } from '../../../faq/answer.js';
 import { feedbackFromAction } from '../../../faq/feedback.js';
@@ -6,6 +6,7 @@ import { RedisKey } from '../../../contract/queues.js';
 import { claim } from '../../../shared/claim.js';
 import { askIdOf, decorateAnswer, feedbackThanksText, withFeedbackThanks } from '../../blocks/faq.js';
 import type { BotDeps } from '../../deps.js';
+import type { ActionRouter } from './router.js';
 import { answerTopic, faqTopic, newAskId, recallAsk, storeFeedback, userContextFor } from '../../faq/ask.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
@@ -25,7 +26,7 @@ interface MessageContainer {
 const SAME_TOPIC_CLICK_S = 30;
 
 /** FAQ buttons: "did this help?" and the closest-topic buttons. */
-export function registerFaqActions(app: App, deps: BotDeps): void {
+export function registerFaqActions(app: ActionRouter, deps: BotDeps): void {
   app.action<BlockAction<ButtonAction>>(FAQ_ACTION.helpfulYes, feedbackClicked(deps));
   app.action<BlockAction<ButtonAction>>(FAQ_ACTION.helpfulNo, feedbackClicked(deps));
   app.action<BlockAction<ButtonAction>>(FAQ_ACTION.showTopic, topicClicked(deps));

@@ -1,4 +1,4 @@
-import type { AllMiddlewareArgs, App, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { findUserBySlackId, isAdmin } from '../../../config/ds01-config.js';
 import { RequestId } from '../../../contract/jobs.js';
 import { RedisKey } from '../../../contract/queues.js';
@@ -6,6 +6,7 @@ import { userMessageOf } from '../../../shared/errors.js';
 import { leftQueueMessage } from '../../blocks/queue.js';
 import { QUEUE_ACTION } from '../../blocks/queue.js';
 import type { BotDeps } from '../../deps.js';
+import type { ActionRouter } from './router.js';
 import { notRegisteredText } from '../../not-registered.js';
 
 /**
@@ -13,7 +14,7 @@ import { notRegisteredText } from '../../not-registered.js';
  * admin, in `/ds01 queue`). The button's value only names the entry; who may take it out is
  * decided here from the config: its owner (by uid) or an admin.
  */
-export function registerGpuQueueActions(app: App, deps: BotDeps): void {
+export function registerGpuQueueActions(app: ActionRouter, deps: BotDeps): void {
   app.action<BlockButtonAction>(QUEUE_ACTION.leave, leaveOrRemove(deps));
   app.action<BlockButtonAction>(QUEUE_ACTION.remove, leaveOrRemove(deps));
 }

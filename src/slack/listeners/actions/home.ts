@@ -1,4 +1,4 @@
-import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, RespondArguments, RespondFn, SlackActionMiddlewareArgs } from '@slack/bolt';
+import type { AllMiddlewareArgs, BlockAction, ButtonAction, RespondArguments, RespondFn, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import { findUserBySlackId } from '../../../config/ds01-config.js';
@@ -8,12 +8,13 @@ import { HOME_ACTION } from '../../blocks/home.js';
 import { launchCommand } from '../../commands/launch.js';
 import { retireCommand } from '../../commands/retire.js';
 import type { BotDeps, CommandContext } from '../../deps.js';
+import type { ActionRouter } from './router.js';
 import { notRegisteredText } from '../../not-registered.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
 /** App Home quick actions (launch, retire); [Add packages] is the image-update modal's own action. */
-export function registerHomeActions(app: App, deps: BotDeps): void {
+export function registerHomeActions(app: ActionRouter, deps: BotDeps): void {
   app.action<BlockAction<ButtonAction>>(HOME_ACTION.launch, homeQuickAction(deps, 'launch'));
   app.action<BlockAction<ButtonAction>>(HOME_ACTION.retire, homeQuickAction(deps, 'retire'));
 }

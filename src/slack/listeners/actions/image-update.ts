@@ -1,4 +1,4 @@
-import type { App, BlockAction, BlockButtonAction, RespondFn } from '@slack/bolt';
+import type { BlockAction, BlockButtonAction, RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { findUserBySlackId, personOf } from '../../../config/ds01-config.js';
 import type { RetireJob } from '../../../contract/jobs.js';
@@ -9,6 +9,7 @@ import { isDs01Error, userMessageOf } from '../../../shared/errors.js';
 import { AddToImageValue, IMAGE_ACTIONS, parseButtonValue, recreateRequestedMessage, RecreateValue } from '../../blocks/build.js';
 import { notRegisteredForImages, openPackageModal } from '../../commands/image-update.js';
 import type { BotDeps } from '../../deps.js';
+import type { ActionRouter } from './router.js';
 
 /** A private note to whoever clicked: in place when the click came from a message, else by DM. */
 async function tell(body: BlockAction, respond: RespondFn, client: WebClient, text: string): Promise<void> {
@@ -22,7 +23,7 @@ function buttonValue(body: BlockAction, actionId: string): string | undefined {
 }
 
 /** [Add to image] (image_update_open) and [Recreate container] (recreate_container). */
-export function registerImageActions(app: App, deps: BotDeps): void {
+export function registerImageActions(app: ActionRouter, deps: BotDeps): void {
   app.action<BlockAction>(IMAGE_ACTIONS.open, async ({ ack, body, client, respond }) => {
     await ack();
     const slackUserId = body.user.id;

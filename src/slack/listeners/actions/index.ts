@@ -6,12 +6,16 @@ import { registerFaqActions } from './faq.js';
 import { registerHomeActions } from './home.js';
 import { registerGpuQueueActions } from './gpu-queue.js';
 import { registerPackageActions } from './packages.js';
+import { ActionRouter } from './router.js';
 
+/** Every button, behind one Bolt listener (router.ts). */
 export function registerActions(app: App, deps: BotDeps): void {
-  registerImageActions(app, deps);
-  registerLifecycleActions(app, deps);
-  registerFaqActions(app, deps);
-  registerHomeActions(app, deps);
-  registerGpuQueueActions(app, deps);
-  registerPackageActions(app, deps);
+  const router = new ActionRouter(deps.log);
+  registerImageActions(router, deps);
+  registerLifecycleActions(router, deps);
+  registerFaqActions(router, deps);
+  registerHomeActions(router, deps);
+  registerGpuQueueActions(router, deps);
+  registerPackageActions(router, deps);
+  router.register(app);
 }

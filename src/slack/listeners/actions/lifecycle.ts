@@ -1,4 +1,4 @@
-import type { AllMiddlewareArgs, App, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { z } from 'zod';
 import { findUserBySlackId, personOf, type UserEntry } from '../../../config/ds01-config.js';
@@ -8,6 +8,7 @@ import { userMessageOf } from '../../../shared/errors.js';
 import { queueKeepalive } from '../../commands/keepalive.js';
 import { claimClick, clickedMessage, releaseClick, requestIdForClick } from '../../button-message.js';
 import type { BotDeps } from '../../deps.js';
+import type { ActionRouter } from './router.js';
 import { alreadyText, claimRetirement } from '../../retire-claim.js';
 
 const KeepaliveValue = z.object({ project: ProjectName, hours: z.number().positive().max(168) });
@@ -41,7 +42,7 @@ function lifecycleButton<T>(deps: BotDeps, schema: z.ZodType<T>, staleHint: stri
 }
 
 /** [Retire anyway] on a retire question; [Keep alive] on a limit warning (the confirmation replaces it). */
-export function registerLifecycleActions(app: App, deps: BotDeps): void {
+export function registerLifecycleActions(app: ActionRouter, deps: BotDeps): void {
   app.action<BlockButtonAction>(
     'retire_anyway',
     lifecycleButton(deps, RetireAnywayValue, '`/ds01 retire <project> --force`', async ({ user, value, body, client, say }) => {

@@ -1,4 +1,4 @@
-import type { App, BlockAction, BlockButtonAction, RespondFn } from '@slack/bolt';
+import type { BlockAction, BlockButtonAction, RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { findUserBySlackId } from '../../../config/ds01-config.js';
 import { RedisKey } from '../../../contract/queues.js';
@@ -8,6 +8,7 @@ import { clickedMessage } from '../../button-message.js';
 import { parseButtonValue } from '../../blocks/build.js';
 import { notNeededMessage, NotNeededValue, PACKAGE_ACTIONS } from '../../blocks/packages.js';
 import type { BotDeps } from '../../deps.js';
+import type { ActionRouter } from './router.js';
 import { notRegisteredText } from '../../not-registered.js';
 
 /** A private note to whoever clicked: in place when the click came from a message, else by DM. */
@@ -21,7 +22,7 @@ async function tell(body: BlockAction, respond: RespondFn, client: WebClient, te
  * button's value is a claim: the container is the clicking user's own (its name comes from their
  * uid) and must still be the very container the notice was about (its engine id).
  */
-export function registerPackageActions(app: App, deps: BotDeps): void {
+export function registerPackageActions(app: ActionRouter, deps: BotDeps): void {
   app.action<BlockAction>(PACKAGE_ACTIONS.notNeeded, async ({ ack, body, client, respond }) => {
     await ack();
     try {
