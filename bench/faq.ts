@@ -15,6 +15,32 @@ export interface FaqSetResult {
   off_topic_declined_pct: number;
 }
 
+/** A blind set with `uncovered` questions (about DS01, but no topic answers them: "not sure" is right). */
+export interface FaqBlindSetResult extends FaqSetResult {
+  uncovered: number;
+  uncovered_abstained_pct: number;
+  /** Over every on-topic question, covered or not: right answers, and confident answers that were not right. */
+  all_on_topic: number;
+  all_correct_pct: number;
+  all_confidently_wrong_pct: number;
+}
+
+const BlindSetSchema = QuestionSetSchema.extend({ uncovered: z.array(z.string().min(1)).default([]) });
+
+function blindSummary(index: ReturnType<typeof buildFaqIndex>, set: z.infer<typeof BlindSetSchema>): FaqBlindSetResult {
+  const covered = scoreSet(index, set);
+  const answered = set.uncovered.filter((q) => index.ask(q).confident).length;
+  const all = covered.onTopic + set.uncovered.length;
+  return {
+    ...summary(covered),
+    uncovered: set.uncovered.length,
+    uncovered_abstained_pct: pct(set.uncovered.length - answered, set.uncovered.length),
+    all_on_topic: all,
+    all_correct_pct: pct(covered.correct, all),
+    all_confidently_wrong_pct: pct(covered.wrong + answered, all),
+  };
+}
+
 export interface FaqBenchResult {
   name: string;
   questions: number;
@@ -26,6 +52,8 @@ export interface FaqBenchResult {
   hostile_200k_max_ms: number;
   dev: FaqSetResult;
   heldout: FaqSetResult;
+  /** test/faq/heldout4.yaml: written and labeled blind (see its header). */
+  heldout4: FaqBlindSetResult;
   regression: FaqSetResult;
 }
 
@@ -64,7 +92,8 @@ export async function benchFaq(opts: { rounds?: number; builds?: number } = {}):
   });
   const dev = QuestionSetSchema.parse(read('dev.yaml'));
   const heldout = QuestionSetSchema.parse(read('heldout.yaml'));
-  const questions = [regression, dev, heldout].flatMap((s) => [...s.on_topic.map((o) => o.q), ...s.off_topic]);
+  const heldout4 = BlindSetSchema.parse(read('heldout4.yaml'));
+  const questions = [regression, dev, heldout, heldout4].flatMap((s) => [...s.on_topic.map((o) => o.q), ...s.off_topic]);
 
   const builds: number[] = [];
   for (let i = 0; i < (opts.builds ?? BUILD_RUNS); i++) {
@@ -105,6 +134,7 @@ export async function benchFaq(opts: { rounds?: number; builds?: number } = {}):
     hostile_200k_max_ms: round3(hostileMax),
     dev: summary(scoreSet(warm, dev)),
     heldout: summary(scoreSet(warm, heldout)),
+    heldout4: blindSummary(warm, heldout4),
     regression: summary(scoreSet(warm, regression)),
   };
 }
