@@ -45,7 +45,7 @@ function registered(): { commands: string[]; events: string[]; actions: number; 
     options: () => undefined,
     use: () => undefined,
   };
-  registerListeners(recorder as unknown as App, {} as BotDeps);
+  registerListeners(recorder as unknown as App, { hosts: { onQueueChange: () => undefined } } as unknown as BotDeps);
   return seen;
 }
 
