@@ -52,8 +52,8 @@ export interface FaqBenchResult {
   hostile_200k_max_ms: number;
   dev: FaqSetResult;
   heldout: FaqSetResult;
-  /** test/faq/heldout4.yaml: written and labeled blind (see its header). */
-  heldout4: FaqBlindSetResult;
+  /** test/faq/dev-set4.yaml: written and labeled blind, scored once as held-out, then tuned on. */
+  dev4: FaqBlindSetResult;
   regression: FaqSetResult;
 }
 
@@ -92,8 +92,8 @@ export async function benchFaq(opts: { rounds?: number; builds?: number } = {}):
   });
   const dev = QuestionSetSchema.parse(read('dev.yaml'));
   const heldout = QuestionSetSchema.parse(read('heldout.yaml'));
-  const heldout4 = BlindSetSchema.parse(read('heldout4.yaml'));
-  const questions = [regression, dev, heldout, heldout4].flatMap((s) => [...s.on_topic.map((o) => o.q), ...s.off_topic]);
+  const dev4 = BlindSetSchema.parse(read('dev-set4.yaml'));
+  const questions = [regression, dev, heldout, dev4].flatMap((s) => [...s.on_topic.map((o) => o.q), ...s.off_topic]);
 
   const builds: number[] = [];
   for (let i = 0; i < (opts.builds ?? BUILD_RUNS); i++) {
@@ -134,7 +134,7 @@ export async function benchFaq(opts: { rounds?: number; builds?: number } = {}):
     hostile_200k_max_ms: round3(hostileMax),
     dev: summary(scoreSet(warm, dev)),
     heldout: summary(scoreSet(warm, heldout)),
-    heldout4: blindSummary(warm, heldout4),
+    dev4: blindSummary(warm, dev4),
     regression: summary(scoreSet(warm, regression)),
   };
 }

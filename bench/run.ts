@@ -480,14 +480,14 @@ async function main(): Promise<void> {
         goal: '≥ 95 % / ≤ 1 % / ≥ 95 %',
         met: faq.heldout.correct_pct >= 95 && faq.heldout.confidently_wrong_pct <= 1 && faq.heldout.off_topic_declined_pct >= 95,
       });
-      const h4 = faq.heldout4;
+      const h4 = faq.dev4;
       rows.push({
-        figure: `FAQ blind held-out accuracy (set 4: ${h4.on_topic} covered + ${h4.uncovered} uncovered on-topic, ${h4.off_topic} off-topic)`,
+        figure: `FAQ set 4, blind when first scored, now tuned on (${h4.on_topic} covered + ${h4.uncovered} uncovered on-topic, ${h4.off_topic} off-topic)`,
         ours: `covered: ${h4.correct_pct} % correct, ${h4.abstained_pct} % unsure, ${h4.confidently_wrong_pct} % confidently wrong; uncovered: ${h4.uncovered_abstained_pct} % unsure; all on-topic: ${h4.all_correct_pct} % correct, ${h4.all_confidently_wrong_pct} % confidently wrong; off-topic declined ${h4.off_topic_declined_pct} %`,
         floor: '–',
         versus: '–',
-        goal: '≥ 95 % / ≤ 1 % / ≥ 95 %',
-        met: h4.all_correct_pct >= 95 && h4.all_confidently_wrong_pct <= 1 && h4.off_topic_declined_pct >= 95,
+        goal: 'reported (development set)',
+        met: null,
       });
       if (P.hostileParsers) {
         log('parsers on hostile input');
