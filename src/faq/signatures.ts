@@ -20,6 +20,11 @@ export interface ErrorSignature {
 
 export const ERROR_SIGNATURES: ErrorSignature[] = [
   // DS01's own notices (check-idle-containers, enforce-max-runtime, the allocation errors).
+  {
+    name: 'DS01 idle notice for an exempt user',
+    topic: 'exempt-idle-notice',
+    any: ['fyi only — you are exempt', 'fyi only - you are exempt', 'you are exempt', 'your exemption is active'],
+  },
   { name: 'DS01 idle warning', topic: 'idle-warning', any: ['idle container warning', 'final idle warning', 'idle container notice', 'status: idle', 'high demand mode active'] },
   { name: 'DS01 idle auto-stop', topic: 'auto-stopped-container', any: ['container auto-stopped', 'reason: idle timeout reached'] },
   {
@@ -85,13 +90,21 @@ export const ERROR_SIGNATURES: ErrorSignature[] = [
       'no cuda gpus are available',
       'no devices were found',
       'nvidia-smi has failed',
-      'is_available() returns false',
-      'is_available() is false',
-      'is_available() false',
       'found no nvidia driver',
     ],
   },
+  {
+    name: 'PyTorch sees no GPU',
+    topic: 'torch-cannot-see-gpu',
+    any: ['is_available() returns false', 'is_available() is false', 'is_available() false', 'is_available() gives false', 'is_available() = false'],
+  },
   { name: 'Module not found', topic: 'packages-and-the-image', any: ['modulenotfounderror', 'no module named', 'importerror: cannot import name'] },
+  {
+    name: 'Docker daemon from a VS Code dev container',
+    topic: 'devcontainer-setup',
+    any: ['cannot connect to the docker daemon'],
+    with: ['vscode', 'vs code', 'devcontainer', 'dev container', 'reopen in container', 'folder in container'],
+  },
   { name: 'Docker socket', topic: 'docker-access', any: ['docker daemon socket', 'docker.sock', 'cannot connect to the docker daemon', 'is the docker daemon running'] },
   {
     name: 'Port in use',
@@ -122,6 +135,7 @@ export const ERROR_SIGNATURES: ErrorSignature[] = [
     topic: 'memory-limits',
     any: ['oomkilled', 'exit code 137', 'exited (137)', 'out of memory: killed process', 'memoryerror', 'unable to allocate'],
   },
+  { name: 'apt: unknown package', topic: 'system-packages', any: ['unable to locate package'] },
   {
     name: 'Build: no matching version',
     topic: 'image-build-failures',

@@ -133,7 +133,8 @@ describe('layers', () => {
     const answer = composeAnswer(unsure, ctx);
     expect(answer.text).toMatch(/not sure/);
     expect(answer.text).toContain(ctx.adminContact);
-    const scripting = index.ask('how do I write a bash script that launches containers in a loop with flags');
+    // Scripting itself has a topic now (scripting-ds01); combining short flags still has none.
+    const scripting = index.ask('which short flags can I combine when launching containers in a loop');
     expect(scripting.confident).toBe(false);
     expect(scripting.sections.map((s) => s.page)).toContain('docs/intermediate/cli-flags.md');
     expect(composeAnswer(scripting, ctx).text).toMatch(/parts of the DS01 docs look related:\n• .+: `docs\/[\w./-]+\.md#[\w-]+`/);
