@@ -54,8 +54,8 @@ export interface FaqBenchResult {
   heldout: FaqSetResult;
   /** test/faq/dev-set4.yaml: written and labeled blind, scored once as held-out, then tuned on. */
   dev4: FaqBlindSetResult;
-  /** test/faq/heldout5.yaml: written and labeled blind, never tuned on. */
-  heldout5: FaqBlindSetResult;
+  /** test/faq/dev-set5.yaml: written and labeled blind, scored once as held-out, then tuned on. */
+  dev5: FaqBlindSetResult;
   regression: FaqSetResult;
 }
 
@@ -95,8 +95,8 @@ export async function benchFaq(opts: { rounds?: number; builds?: number } = {}):
   const dev = QuestionSetSchema.parse(read('dev.yaml'));
   const heldout = QuestionSetSchema.parse(read('heldout.yaml'));
   const dev4 = BlindSetSchema.parse(read('dev-set4.yaml'));
-  const heldout5 = BlindSetSchema.parse(read('heldout5.yaml'));
-  const questions = [regression, dev, heldout, dev4, heldout5].flatMap((s) => [...s.on_topic.map((o) => o.q), ...s.off_topic]);
+  const dev5 = BlindSetSchema.parse(read('dev-set5.yaml'));
+  const questions = [regression, dev, heldout, dev4, dev5].flatMap((s) => [...s.on_topic.map((o) => o.q), ...s.off_topic]);
 
   const builds: number[] = [];
   for (let i = 0; i < (opts.builds ?? BUILD_RUNS); i++) {
@@ -138,7 +138,7 @@ export async function benchFaq(opts: { rounds?: number; builds?: number } = {}):
     dev: summary(scoreSet(warm, dev)),
     heldout: summary(scoreSet(warm, heldout)),
     dev4: blindSummary(warm, dev4),
-    heldout5: blindSummary(warm, heldout5),
+    dev5: blindSummary(warm, dev5),
     regression: summary(scoreSet(warm, regression)),
   };
 }

@@ -480,14 +480,14 @@ async function main(): Promise<void> {
         goal: '≥ 95 % / ≤ 1 % / ≥ 95 %',
         met: faq.heldout.correct_pct >= 95 && faq.heldout.confidently_wrong_pct <= 1 && faq.heldout.off_topic_declined_pct >= 95,
       });
-      const h5 = faq.heldout5;
+      const h5 = faq.dev5;
       rows.push({
-        figure: `FAQ blind held-out accuracy (set 5: ${h5.on_topic} covered + ${h5.uncovered} uncovered on-topic, ${h5.off_topic} off-topic)`,
+        figure: `FAQ set 5, blind when first scored, now tuned on (${h5.on_topic} covered + ${h5.uncovered} uncovered on-topic, ${h5.off_topic} off-topic)`,
         ours: `all on-topic: ${h5.all_correct_pct} % correct, ${h5.all_confidently_wrong_pct} % confidently wrong (covered: ${h5.correct_pct} % / ${h5.abstained_pct} % unsure / ${h5.confidently_wrong_pct} % wrong; uncovered: ${h5.uncovered_abstained_pct} % unsure); off-topic declined ${h5.off_topic_declined_pct} %`,
         floor: '–',
         versus: '–',
-        goal: '≥ 95 % / ≤ 1 % / ≥ 95 %',
-        met: h5.all_correct_pct >= 95 && h5.all_confidently_wrong_pct <= 1 && h5.off_topic_declined_pct >= 95,
+        goal: 'reported (development set)',
+        met: null,
       });
       const h4 = faq.dev4;
       rows.push({
