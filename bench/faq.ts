@@ -56,6 +56,8 @@ export interface FaqBenchResult {
   dev4: FaqBlindSetResult;
   /** test/faq/dev-set5.yaml: written and labeled blind, scored once as held-out, then tuned on. */
   dev5: FaqBlindSetResult;
+  /** test/faq/heldout6.yaml: written and labeled blind, never tuned on. */
+  heldout6: FaqBlindSetResult;
   regression: FaqSetResult;
 }
 
@@ -96,7 +98,8 @@ export async function benchFaq(opts: { rounds?: number; builds?: number } = {}):
   const heldout = QuestionSetSchema.parse(read('heldout.yaml'));
   const dev4 = BlindSetSchema.parse(read('dev-set4.yaml'));
   const dev5 = BlindSetSchema.parse(read('dev-set5.yaml'));
-  const questions = [regression, dev, heldout, dev4, dev5].flatMap((s) => [...s.on_topic.map((o) => o.q), ...s.off_topic]);
+  const heldout6 = BlindSetSchema.parse(read('heldout6.yaml'));
+  const questions = [regression, dev, heldout, dev4, dev5, heldout6].flatMap((s) => [...s.on_topic.map((o) => o.q), ...s.off_topic]);
 
   const builds: number[] = [];
   for (let i = 0; i < (opts.builds ?? BUILD_RUNS); i++) {
@@ -139,6 +142,7 @@ export async function benchFaq(opts: { rounds?: number; builds?: number } = {}):
     heldout: summary(scoreSet(warm, heldout)),
     dev4: blindSummary(warm, dev4),
     dev5: blindSummary(warm, dev5),
+    heldout6: blindSummary(warm, heldout6),
     regression: summary(scoreSet(warm, regression)),
   };
 }
