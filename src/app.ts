@@ -37,8 +37,8 @@ export async function startBot(opts: {
   log: Logger;
 }): Promise<RunningBot> {
   const { env, transport, log } = opts;
-  const redis = redisClient(env.REDIS_URL, log, 'bot');
-  const outboxConnection = redisClient(env.REDIS_URL, log, 'outbox');
+  const redis = redisClient(env, log, 'bot');
+  const outboxConnection = redisClient(env, log, 'outbox');
   const gpuQueue = new GpuQueue(redis, opts.jobSecret);
   const hosts = new HostRegistry(redis, opts.jobSecret, gpuQueue, log);
   // Not awaited: the bot starts (and says it is not ready) without Redis; the view fills in when it answers.

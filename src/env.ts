@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RedisEnv } from './shared/redis-client.js';
 import { DS01_CONFIG_MISSING } from './config/startup.js';
 
 /** The bot's environment (operator interface: see README "Configuration"). */
@@ -8,7 +9,7 @@ const BotEnv = z.object({
   SLACK_APP_TOKEN: z.string().startsWith('xapp-', 'SLACK_APP_TOKEN must be an app-level token (xapp-…)').optional(),
   SLACK_API_URL: z.string().url().default('https://slack.com/api/'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  ...RedisEnv.shape,
   DS01_CONFIG: z.string({ error: DS01_CONFIG_MISSING }).min(1, DS01_CONFIG_MISSING),
   /** `npm run dev` sets this: with no Slack credentials at all, run the local console instead of Slack. */
   DS01_LOCAL_CONSOLE: z.enum(['0', '1']).default('0'),

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { z } from 'zod';
+import { RedisEnv } from '../src/shared/redis-client.js';
 import { DS01_CONFIG_MISSING } from '../src/config/startup.js';
 
 /** Docker's own default engine address. */
@@ -7,7 +8,7 @@ export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
 
 /** The worker's environment (operator interface: see README "Configuration"). */
 const WorkerEnv = z.object({
-  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  ...RedisEnv.shape,
   DS01_CONFIG: z.string({ error: DS01_CONFIG_MISSING }).min(1, DS01_CONFIG_MISSING),
   DS01_HOST_ID: z
     .string()

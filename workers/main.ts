@@ -30,8 +30,8 @@ async function main(): Promise<void> {
   const hostId = env.DS01_HOST_ID;
   const gpuMode = env.gpuMode;
   if (gpuMode.mode === 'nvidia') await requireNvidiaSmi();
-  const connection = redisClient(env.REDIS_URL, log, 'jobs');
-  const redis = redisClient(env.REDIS_URL, log, 'worker');
+  const connection = redisClient(env, log, 'jobs');
+  const redis = redisClient(env, log, 'worker');
   const gpus: GpuInventory =
     gpuMode.mode === 'fake'
       ? new FakeInventory(gpuMode.count, hostId, async () => {

@@ -13,7 +13,7 @@ import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'p
 const SLACK_TOKEN = /(?:xox[abeoprs]|xapp|xoxe\.xox[bp])-[A-Za-z0-9-]+/g;
 const CENSOR = '[redacted]';
 /** Environment variables whose values are secrets wherever they appear. */
-const SECRET_ENV = ['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'SLACK_SIGNING_SECRET', 'DS01_SIGNING_SECRET', 'DS01_JOB_SECRET', 'REDIS_PASSWORD'];
+const SECRET_ENV = ['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'SLACK_SIGNING_SECRET', 'DS01_SIGNING_SECRET', 'DS01_JOB_SECRET', 'REDIS_PASSWORD', 'REDIS_SENTINEL_PASSWORD'];
 /** Shorter values would scrub ordinary words; real secrets are far longer. */
 const MIN_SECRET_LENGTH = 6;
 

@@ -88,6 +88,23 @@ describe('starting the bot and the worker', () => {
     }
   });
 
+  it('a malformed REDIS_SENTINELS stops both with one line saying the form it takes', async () => {
+    const world = new World();
+    for (const [name, entry] of [
+      ['bot', 'src/main.ts'],
+      ['worker', 'workers/main.ts'],
+    ] as const) {
+      const line = await refusesToStart(name, entry, {
+        SLACK_BOT_TOKEN: 'xoxb-1-2-x',
+        SLACK_APP_TOKEN: 'xapp-1-2-x',
+        DS01_GPUS: 'fake:1',
+        DS01_CONFIG: world.configFile,
+        REDIS_SENTINELS: 'sentinel-one; rm -rf /',
+      });
+      expect(line).toContain('REDIS_SENTINELS: a comma-separated list of host:port');
+    }
+  });
+
   it('a bad DS01_GPUS stops the worker with a sentence saying what to set', async () => {
     const world = new World();
     const line = await refusesToStart('worker', 'workers/main.ts', { DS01_CONFIG: world.configFile, DS01_GPUS: 'lots' });
