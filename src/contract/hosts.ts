@@ -73,6 +73,20 @@ export type HostGpu = z.infer<typeof HostGpu>;
 /** A snapshot older than this means the worker is gone. */
 export const HOST_SNAPSHOT_TTL_S = 45;
 
+/**
+ * A live worker whose snapshot builds are slow keeps its last good snapshot alive for this many TTLs
+ * (workers/host/heartbeat.ts); readers take a snapshot signed more than HOST_STALE_TTLS TTLs ago as
+ * gone, whatever its key's TTL says. So a key kept alive with EXPIRE, or "alive" messages replayed,
+ * by someone with Redis write, cannot keep a dead host up.
+ */
+export const HOST_EXTEND_TTLS = 4;
+export const HOST_STALE_TTLS = HOST_EXTEND_TTLS + 1;
+
+export function isStale(snapshot: HostSnapshot, ttlS: number, now = Date.now()): boolean {
+  const at = Date.parse(snapshot.updatedAt);
+  return !Number.isFinite(at) || now - at > HOST_STALE_TTLS * ttlS * 1000;
+}
+
 /** A stored or published host payload bigger than this is not read (a snapshot of 100 containers is ~50 KB). */
 const MAX_HOST_PAYLOAD = 4 * 1024 * 1024;
 
@@ -88,8 +102,8 @@ export type HostsChanged = z.infer<typeof HostsChanged>;
  * other hosts hold, so they are signed like jobs (src/contract/signing.ts): whoever can write to
  * Redis cannot invent a host with free GPUs or hide a user's holdings.
  */
-export function encodeSnapshot(secret: string, snapshot: HostSnapshot): string {
-  return JSON.stringify(sign(secret, { snapshot }));
+export function encodeSnapshot(secret: string, snapshot: HostSnapshot, ttlS: number = HOST_SNAPSHOT_TTL_S): string {
+  return JSON.stringify(sign(secret, { snapshot, ttlS }));
 }
 
 function verifiedJson(secret: string, raw: string | null | undefined): Record<string, unknown> | null {
@@ -101,11 +115,16 @@ function verifiedJson(secret: string, raw: string | null | undefined): Record<st
   }
 }
 
-/** The snapshot when it is signed with the secret (and, given `hostId`, is that host's); else null. */
-export function decodeSnapshot(secret: string, raw: string | null | undefined, hostId?: string): HostSnapshot | null {
-  const parsed = HostSnapshot.safeParse(verifiedJson(secret, raw)?.snapshot);
+/**
+ * The snapshot when it is signed with the secret, is `hostId`'s (when given) and is not stale (its
+ * signed time within HOST_STALE_TTLS of its signed TTL); else null.
+ */
+export function decodeSnapshot(secret: string, raw: string | null | undefined, hostId?: string, now = Date.now()): HostSnapshot | null {
+  const payload = verifiedJson(secret, raw);
+  const parsed = HostSnapshot.safeParse(payload?.snapshot);
   if (!parsed.success || (hostId !== undefined && parsed.data.hostId !== hostId)) return null;
-  return parsed.data;
+  const ttlS = typeof payload?.ttlS === 'number' && payload.ttlS > 0 ? payload.ttlS : HOST_SNAPSHOT_TTL_S;
+  return isStale(parsed.data, ttlS, now) ? null : parsed.data;
 }
 
 export function encodeHostsChanged(secret: string, msg: HostsChanged): string {

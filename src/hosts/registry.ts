@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { decodeHostsChanged, decodeSnapshot, type HostSnapshot } from '../contract/hosts.js';
+import { decodeHostsChanged, decodeSnapshot, HOST_SNAPSHOT_TTL_S, type HostSnapshot, isStale } from '../contract/hosts.js';
 import { RedisKey } from '../contract/queues.js';
 import type { GpuQueue, QueueEntry } from '../queue/gpu-queue.js';
 import { Ds01Error, ErrorCode } from '../shared/errors.js';
@@ -23,7 +23,7 @@ export interface HostsView {
  * `resyncMs`, so a missed message costs at most that long.
  */
 export class HostRegistry {
-  private readonly snaps = new Map<string, { snap: HostSnapshot; expiresAt: number }>();
+  private readonly snaps = new Map<string, { snap: HostSnapshot; expiresAt: number; ttlS: number }>();
   private readonly seen = new Set<string>();
   private queueCache: QueueEntry[] = [];
   private subscriber: Redis | null = null;
@@ -70,13 +70,15 @@ export class HostRegistry {
     const msg = decodeHostsChanged(this.secret, message);
     if (!msg) return;
     if ('alive' in msg) {
-      // The host's stored snapshot still stands (its next one is being built): keep it up.
+      // The host's stored snapshot still stands (its next one is being built): keep it up, but never
+      // past its signed time's limit (a replayed "alive" cannot keep a dead host up).
       const known = this.snaps.get(msg.alive);
-      if (known) known.expiresAt = Date.now() + msg.ttlS * 1000;
+      if (known && !isStale(known.snap, known.ttlS)) known.expiresAt = Date.now() + msg.ttlS * 1000;
       return;
     }
+    if (isStale(msg.snapshot, msg.ttlS)) return; // an old snapshot published again
     this.seen.add(msg.snapshot.hostId);
-    this.snaps.set(msg.snapshot.hostId, { snap: msg.snapshot, expiresAt: Date.now() + msg.ttlS * 1000 });
+    this.snaps.set(msg.snapshot.hostId, { snap: msg.snapshot, expiresAt: Date.now() + msg.ttlS * 1000, ttlS: msg.ttlS });
   }
 
   private async reload(): Promise<void> {
@@ -91,7 +93,7 @@ export class HostRegistry {
           const raw = res[2 * i]?.[1] as string | null;
           const ttl = Number(res[2 * i + 1]?.[1] ?? -2);
           const snap = decodeSnapshot(this.secret, raw, id);
-          if (snap && ttl > 0) this.snaps.set(id, { snap, expiresAt: Date.now() + ttl });
+          if (snap && ttl > 0) this.snaps.set(id, { snap, expiresAt: Date.now() + ttl, ttlS: this.snaps.get(id)?.ttlS ?? HOST_SNAPSHOT_TTL_S });
           else this.snaps.delete(id);
         });
       }
@@ -134,7 +136,7 @@ export class HostRegistry {
     if (!this.subscriber || !this.loaded) return null;
     const now = Date.now();
     const online: HostSnapshot[] = [];
-    for (const { snap, expiresAt } of this.snaps.values()) if (expiresAt > now) online.push(snap);
+    for (const { snap, expiresAt, ttlS } of this.snaps.values()) if (expiresAt > now && !isStale(snap, ttlS, now)) online.push(snap);
     online.sort((a, b) => a.hostId.localeCompare(b.hostId));
     const up = new Set(online.map((h) => h.hostId));
     const down = [...this.seen].filter((id) => !up.has(id)).sort();

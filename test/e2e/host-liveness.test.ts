@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HOST_STALE_TTLS } from '../../src/contract/hosts.js';
+import { RedisKey } from '../../src/contract/queues.js';
 import { readHostSnapshot } from '../support/hosts.js';
 import { Harness, messageText } from '../support/harness.js';
 import { ALICE, dockerHost, redis, World } from '../support/services.js';
@@ -68,5 +70,43 @@ describe('host liveness apart from snapshot builds', () => {
 
     gate.release();
     expect(await until(gpus, (t) => !isDown(t))).toMatch(/gpu1/);
+  });
+
+  it('a dead host stays down although someone with Redis write keeps its key alive and replays its messages', { timeout: 60_000 }, async () => {
+    // Record what the worker publishes, as an eavesdropper on Redis would.
+    const sub = redis();
+    let lastAlive: string | null = null;
+    let lastSnapshot: string | null = null;
+    sub.on('message', (_channel: string, message: string) => {
+      const m = JSON.parse(message) as { alive?: string; snapshot?: { hostId: string } };
+      if (m.alive === 'gpu1') lastAlive = message;
+      else if (m.snapshot?.hostId === 'gpu1') lastSnapshot = message;
+    });
+    await sub.subscribe(RedisKey.hostsChanged);
+    await until(
+      async () => lastAlive !== null && lastSnapshot !== null,
+      (v) => v,
+    );
+    const built = Date.parse((await readHostSnapshot(r, 'gpu1'))!.updatedAt);
+
+    await h.workers.get('gpu1')!.stop('SIGKILL');
+    // The "attacker": the key's TTL renewed and both messages published again, five times a second.
+    const attack = setInterval(() => {
+      void r.expire(RedisKey.host('gpu1'), 3);
+      void r.publish(RedisKey.hostsChanged, lastAlive!);
+      void r.publish(RedisKey.hostsChanged, lastSnapshot!);
+    }, 200);
+    try {
+      const deadline = Date.now() + 40_000;
+      await until(gpus, (t) => {
+        if (Date.now() > deadline) throw new Error(`gpu1 still shown up: ${t}`);
+        return isDown(t);
+      });
+      expect(await r.exists(RedisKey.host('gpu1'))).toBe(1); // the key is still there: it is not what decides
+      expect(Date.now() - built).toBeGreaterThan(HOST_STALE_TTLS * TTL_S * 1000);
+    } finally {
+      clearInterval(attack);
+      sub.disconnect();
+    }
   });
 });

@@ -4,7 +4,7 @@ import { sign } from '../../src/contract/signing.js';
 import { coalesced, mayExtend, maxStaleMs } from '../../workers/host/heartbeat.js';
 
 const SECRET = 'k'.repeat(64);
-const snap = HostSnapshot.parse({ hostId: 'gpu1', updatedAt: '2026-01-01T00:00:00.000Z', gpuMode: 'fake', gpus: [], containers: [], images: [] });
+const snap = HostSnapshot.parse({ hostId: 'gpu1', updatedAt: new Date().toISOString(), gpuMode: 'fake', gpus: [], containers: [], images: [] });
 
 describe('coalesced snapshot builds', () => {
   it('runs once more after a run for every call during it, never a growing chain', async () => {
@@ -53,6 +53,17 @@ describe('signed host snapshots', () => {
   it('reads back what was signed with the secret, for the host it names', () => {
     expect(decodeSnapshot(SECRET, encodeSnapshot(SECRET, snap), 'gpu1')).toEqual(snap);
     expect(decodeHostsChanged(SECRET, encodeHostsChanged(SECRET, { ttlS: 3, alive: 'gpu1' }))).toEqual({ ttlS: 3, alive: 'gpu1' });
+  });
+
+  it('takes a snapshot signed more than five of its TTLs ago as gone, whatever its key says', () => {
+    const now = Date.parse(snap.updatedAt);
+    const raw = encodeSnapshot(SECRET, snap, 3);
+    expect(decodeSnapshot(SECRET, raw, 'gpu1', now + 15_000)).toEqual(snap);
+    expect(decodeSnapshot(SECRET, raw, 'gpu1', now + 15_001)).toBeNull();
+    // The TTL is signed too: raising it in the stored value breaks the signature.
+    const raised = JSON.parse(raw) as { ttlS: number };
+    raised.ttlS = 3600;
+    expect(decodeSnapshot(SECRET, JSON.stringify(raised), 'gpu1', now)).toBeNull();
   });
 
   it('drops unsigned, altered, foreign-keyed, mislabelled and unreadable snapshots', () => {

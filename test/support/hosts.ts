@@ -7,7 +7,7 @@ import { TEST_JOB_SECRET } from './processes.js';
 export async function writeHostSnapshot(r: Redis, snap: HostSnapshot, ttlS = 300): Promise<void> {
   await r
     .multi()
-    .set(RedisKey.host(snap.hostId), encodeSnapshot(TEST_JOB_SECRET, snap), 'EX', ttlS)
+    .set(RedisKey.host(snap.hostId), encodeSnapshot(TEST_JOB_SECRET, snap, ttlS), 'EX', ttlS)
     .sadd(RedisKey.hostsIndex, snap.hostId)
     .publish(RedisKey.hostsChanged, encodeHostsChanged(TEST_JOB_SECRET, { ttlS, snapshot: snap }))
     .exec();

@@ -1,3 +1,5 @@
+import { HOST_EXTEND_TTLS } from '../../src/contract/hosts.js';
+
 /**
  * A host is up while its worker is alive, not only while its snapshot is quick to build. Building a
  * snapshot reads the engine and each project's Dockerfile as its user (a child process per changed
@@ -44,7 +46,7 @@ export function mayExtend(lastGoodAt: number | null, now: number, maxStaleMs: nu
   return lastGoodAt !== null && now - lastGoodAt <= maxStaleMs;
 }
 
-/** How stale the last good snapshot may be while the worker still says it is alive: four TTLs. */
+/** How stale the last good snapshot may be while the worker still says it is alive (src/contract/hosts.ts). */
 export function maxStaleMs(ttlS: number): number {
-  return 4 * ttlS * 1000;
+  return HOST_EXTEND_TTLS * ttlS * 1000;
 }

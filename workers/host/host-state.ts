@@ -191,7 +191,7 @@ export async function publishSnapshot(ctx: WorkerContext): Promise<HostSnapshot>
   const ttlS = ctx.hostTtlS ?? HOST_SNAPSHOT_TTL_S;
   await ctx.redis
     .multi()
-    .set(RedisKey.host(ctx.hostId), encodeSnapshot(ctx.jobSecret, snap), 'EX', ttlS)
+    .set(RedisKey.host(ctx.hostId), encodeSnapshot(ctx.jobSecret, snap, ttlS), 'EX', ttlS)
     .sadd(RedisKey.hostsIndex, ctx.hostId)
     // Bots keep the hosts in memory from this (answers without a Redis round trip).
     .publish(RedisKey.hostsChanged, encodeHostsChanged(ctx.jobSecret, { ttlS, snapshot: snap }))

@@ -181,7 +181,8 @@ export async function rehomeDeadHosts(ctx: WorkerContext): Promise<number> {
   const ids = (await ctx.redis.smembers(RedisKey.hostsIndex)).filter((id) => id !== ctx.hostId);
   let moved = 0;
   for (const id of ids) {
-    if ((await ctx.redis.exists(RedisKey.host(id))) === 1) continue;
+    // Up: a signed snapshot that is not stale (a key merely kept alive in Redis does not count).
+    if (decodeSnapshot(ctx.jobSecret, await ctx.redis.get(RedisKey.host(id)), id)) continue;
     if ((await ctx.redis.set(RedisKey.rehomeLock(id), ctx.hostId, 'EX', 30, 'NX')) !== 'OK') continue;
     const q = new Queue(hostQueueName(id), { connection: ctx.redis });
     try {
