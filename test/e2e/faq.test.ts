@@ -290,15 +290,7 @@ describe('Ask DS01: DM answers, feedback, /ds01 help and the App Home', () => {
     await writeHostSnapshot(r, snap);
 
     const mark = h.slack.calls.length;
-    await h.event({
-      token: 'deprecated-verification-token',
-      team_id: 'T0DS01',
-      api_app_id: 'A0DS01BOT',
-      type: 'event_callback',
-      event_id: 'Ev0HOME0001',
-      event_time: 1_700_000_700,
-      event: { type: 'app_home_opened', user: ALICE.slack_id, channel: D0ALICE, tab: 'home', event_ts: '1700000700.000100' },
-    });
+    await h.openHome(ALICE, 'Ev0HOME0001');
     const published = await next(mark, (c) => c.method === 'views.publish' && c.args.user_id === ALICE.slack_id, 'the App Home');
     const view = published.args.view as { type: string; blocks: unknown[] };
     expect(view.type).toBe('home');

@@ -155,15 +155,7 @@ describe('GPUs across hosts: placement, the fair GPU queue, a host going down', 
         `${u.user}'s App Home matching ${re}`,
       );
     const opened = h.slack.calls.length;
-    await h.event({
-      token: 'deprecated-verification-token',
-      team_id: 'T0DS01',
-      api_app_id: 'A0DS01BOT',
-      type: 'event_callback',
-      event_id: 'Ev0QUEUEHOME1',
-      event_time: 1_700_000_800,
-      event: { type: 'app_home_opened', user: CAROL.slack_id, channel: 'D0CAROL', tab: 'home', event_ts: '1700000800.000100' },
-    });
+    await h.openHome(CAROL, 'Ev0QUEUEHOME1');
     await homeOf(CAROL, /Waiting for a GPU[\s\S]*`c1` — 1st in line/, opened);
     const before = h.slack.calls.length;
     await h.slash(ALICE, 'retire a1 --force');

@@ -224,15 +224,7 @@ describe('package notices: no package lost unannounced', () => {
 
     await snapshotShows((s) => s.containers.some((c) => c.name === 'scratch._.1001' && c.onlyHere.includes('pyyaml==6.0.1')));
     const home = next((c) => c.method === 'views.publish' && c.args.user_id === ALICE.slack_id, 15_000);
-    await h.event({
-      token: 'deprecated-verification-token',
-      team_id: 'T0DS01',
-      api_app_id: 'A0DS01BOT',
-      type: 'event_callback',
-      event_id: 'Ev0PKGHOME01',
-      event_time: 1_700_000_700,
-      event: { type: 'app_home_opened', user: ALICE.slack_id, channel: 'D0ALICE', tab: 'home', event_ts: '1700000700.000100' },
-    });
+    await h.openHome(ALICE, 'Ev0PKGHOME01');
     const text = messageText((await home).args.view as AnyRecord);
     expect(text).toMatch(
       /`scratch` is \*running\*[^\n]*\n:warning: Only in this container \(gone when it is retired unless added to the image\): `pyyaml==6\.0\.1`, `tqdm==4\.66\.0`/,

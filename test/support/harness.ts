@@ -104,6 +104,19 @@ export class Harness {
     return postToApp(url, this.signingSecret, interactionBody(payload), 'application/x-www-form-urlencoded');
   }
 
+  /** Slack's `app_home_opened` event for `user`'s Home tab, delivered once with its own event id. */
+  async openHome(user: TestUser, eventId: string): Promise<{ status: number; body: string }> {
+    return this.event({
+      token: 'deprecated-verification-token',
+      team_id: 'T0DS01',
+      api_app_id: 'A0DS01BOT',
+      type: 'event_callback',
+      event_id: eventId,
+      event_time: 1_700_000_700,
+      event: { type: 'app_home_opened', user: user.slack_id, channel: `D${user.slack_id.slice(1)}`, tab: 'home', event_ts: '1700000700.000100' },
+    });
+  }
+
   async event(envelope: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
     return postToApp(this.eventsUrl, this.signingSecret, JSON.stringify(envelope), 'application/json', headers);
   }
