@@ -1,10 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { parse } from 'yaml';
-import { z } from 'zod';
 import { buildFaqIndex } from '../src/faq/engine.js';
-import { pct, QuestionSetSchema, scoreSet, type SetScore } from '../src/faq/evaluate.js';
+import { type BlindSet, pct, readQuestionSet, scoreSet, type SetScore } from '../src/faq/evaluate.js';
 
 export interface FaqSetResult {
   on_topic: number;
@@ -25,9 +22,7 @@ export interface FaqBlindSetResult extends FaqSetResult {
   all_confidently_wrong_pct: number;
 }
 
-const BlindSetSchema = QuestionSetSchema.extend({ uncovered: z.array(z.string().min(1)).default([]) });
-
-function blindSummary(index: ReturnType<typeof buildFaqIndex>, set: z.infer<typeof BlindSetSchema>): FaqBlindSetResult {
+function blindSummary(index: ReturnType<typeof buildFaqIndex>, set: BlindSet): FaqBlindSetResult {
   const covered = scoreSet(index, set);
   const answered = set.uncovered.filter((q) => index.ask(q).confident).length;
   const all = covered.onTopic + set.uncovered.length;
@@ -64,12 +59,7 @@ export interface FaqBenchResult {
 const BUILD_RUNS = 10;
 const ASK_ROUNDS = 20;
 
-const RegressionSetSchema = z.object({
-  on_topic: z.array(z.object({ q: z.string(), topic: z.string(), also: z.array(z.string()).optional() })),
-  off_topic: z.array(z.string()),
-});
-
-const read = (file: string): unknown => parse(readFileSync(new URL(`../test/faq/${file}`, import.meta.url), 'utf8'));
+const read = (file: string): BlindSet => readQuestionSet(new URL(`../test/faq/${file}`, import.meta.url));
 
 function summary(s: SetScore): FaqSetResult {
   return {
@@ -89,16 +79,12 @@ function summary(s: SetScore): FaqSetResult {
  * else: it is never used for tuning (see test/faq/heldout.yaml).
  */
 export async function benchFaq(opts: { rounds?: number; builds?: number } = {}): Promise<FaqBenchResult> {
-  const regressionRaw = RegressionSetSchema.parse(read('questions.yaml'));
-  const regression = QuestionSetSchema.parse({
-    on_topic: regressionRaw.on_topic.map((o) => ({ q: o.q, topics: [o.topic, ...(o.also ?? [])] })),
-    off_topic: regressionRaw.off_topic,
-  });
-  const dev = QuestionSetSchema.parse(read('dev.yaml'));
-  const heldout = QuestionSetSchema.parse(read('heldout.yaml'));
-  const dev4 = BlindSetSchema.parse(read('dev-set4.yaml'));
-  const dev5 = BlindSetSchema.parse(read('dev-set5.yaml'));
-  const heldout6 = BlindSetSchema.parse(read('heldout6.yaml'));
+  const regression = read('questions.yaml');
+  const dev = read('dev.yaml');
+  const heldout = read('heldout.yaml');
+  const dev4 = read('dev-set4.yaml');
+  const dev5 = read('dev-set5.yaml');
+  const heldout6 = read('heldout6.yaml');
   const questions = [regression, dev, heldout, dev4, dev5, heldout6].flatMap((s) => [...s.on_topic.map((o) => o.q), ...s.off_topic]);
 
   const builds: number[] = [];

@@ -120,11 +120,16 @@ function verifiedJson(secret: string, raw: string | null | undefined): Record<st
  * signed time within HOST_STALE_TTLS of its signed TTL); else null.
  */
 export function decodeSnapshot(secret: string, raw: string | null | undefined, hostId?: string, now = Date.now()): HostSnapshot | null {
+  return decodeStoredSnapshot(secret, raw, hostId, now)?.snapshot ?? null;
+}
+
+/** decodeSnapshot with the TTL its worker signed with it. */
+export function decodeStoredSnapshot(secret: string, raw: string | null | undefined, hostId?: string, now = Date.now()): { snapshot: HostSnapshot; ttlS: number } | null {
   const payload = verifiedJson(secret, raw);
   const parsed = HostSnapshot.safeParse(payload?.snapshot);
   if (!parsed.success || (hostId !== undefined && parsed.data.hostId !== hostId)) return null;
   const ttlS = typeof payload?.ttlS === 'number' && payload.ttlS > 0 ? payload.ttlS : HOST_SNAPSHOT_TTL_S;
-  return isStale(parsed.data, ttlS, now) ? null : parsed.data;
+  return isStale(parsed.data, ttlS, now) ? null : { snapshot: parsed.data, ttlS };
 }
 
 export function encodeHostsChanged(secret: string, msg: HostsChanged): string {

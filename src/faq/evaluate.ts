@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import { z } from 'zod';
 import type { FaqIndex, FaqResult } from './search.js';
 
@@ -12,6 +14,26 @@ export const QuestionSetSchema = z.object({
   off_topic: z.array(z.string().min(1)),
 });
 export type QuestionSet = z.infer<typeof QuestionSetSchema>;
+
+/** A set written and labeled blind: `uncovered` questions are about DS01 but no topic answers them. */
+export const BlindSetSchema = QuestionSetSchema.extend({ uncovered: z.array(z.string().min(1)).default([]) });
+export type BlindSet = z.infer<typeof BlindSetSchema>;
+
+/** The regression set's older shape (test/faq/questions.yaml): one `topic`, other right ones in `also`. */
+const RegressionSetSchema = z.object({
+  on_topic: z.array(z.object({ q: z.string().min(1), topic: z.string(), also: z.array(z.string()).optional() })),
+  off_topic: z.array(z.string().min(1)),
+});
+
+/** Reads any question set file under test/faq, in either shape, as a blind set (no `uncovered` reads as none). */
+export function readQuestionSet(path: string | URL): BlindSet {
+  const data = parse(readFileSync(path, 'utf8')) as { on_topic?: Array<Record<string, unknown>> };
+  if (data.on_topic?.some((o) => 'topic' in o)) {
+    const r = RegressionSetSchema.parse(data);
+    return { on_topic: r.on_topic.map((o) => ({ q: o.q, topics: [o.topic, ...(o.also ?? [])] })), off_topic: r.off_topic, uncovered: [] };
+  }
+  return BlindSetSchema.parse(data);
+}
 
 export interface SetScore {
   onTopic: number;

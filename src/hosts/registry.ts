@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { decodeHostsChanged, decodeSnapshot, HOST_SNAPSHOT_TTL_S, type HostSnapshot, isStale } from '../contract/hosts.js';
+import { decodeHostsChanged, decodeSnapshot, decodeStoredSnapshot, type HostSnapshot, isStale } from '../contract/hosts.js';
 import { RedisKey } from '../contract/queues.js';
 import type { GpuQueue, QueueEntry } from '../queue/gpu-queue.js';
 import { Ds01Error, ErrorCode } from '../shared/errors.js';
@@ -92,8 +92,8 @@ export class HostRegistry {
         ids.forEach((id, i) => {
           const raw = res[2 * i]?.[1] as string | null;
           const ttl = Number(res[2 * i + 1]?.[1] ?? -2);
-          const snap = decodeSnapshot(this.secret, raw, id);
-          if (snap && ttl > 0) this.snaps.set(id, { snap, expiresAt: Date.now() + ttl, ttlS: this.snaps.get(id)?.ttlS ?? HOST_SNAPSHOT_TTL_S });
+          const stored = decodeStoredSnapshot(this.secret, raw, id);
+          if (stored && ttl > 0) this.snaps.set(id, { snap: stored.snapshot, expiresAt: Date.now() + ttl, ttlS: stored.ttlS });
           else this.snaps.delete(id);
         });
       }

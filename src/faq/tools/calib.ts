@@ -3,24 +3,18 @@
  * specificity (IDF over topics and DS01 doc sections) that the chosen topic matched; prints how a
  * threshold on it would trade correct answers for confidently wrong ones. Never run on a held-out set.
  */
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import { loadDocSections } from '../doc-sections.js';
 import { buildFaqIndex } from '../engine.js';
+import { readQuestionSet } from '../evaluate.js';
 import { loadKnowledgeBase } from '../knowledge-base.js';
 import { splitWords, stem } from '../search.js';
 
 type Item = { q: string; expect: string[] | 'none' };
 const items: Item[] = [];
 const add = (file: string) => {
-  const d = parse(readFileSync(new URL(`../../../test/faq/${file}`, import.meta.url), 'utf8')) as {
-    on_topic: Array<{ q: string; topics?: string[]; topic?: string; also?: string[] }>;
-    uncovered?: string[];
-    off_topic: string[];
-  };
-  for (const o of d.on_topic) items.push({ q: o.q, expect: o.topics ?? [o.topic!, ...(o.also ?? [])] });
-  for (const q of d.uncovered ?? []) items.push({ q, expect: 'none' });
-  for (const q of d.off_topic) items.push({ q, expect: 'none' });
+  const d = readQuestionSet(new URL(`../../../test/faq/${file}`, import.meta.url));
+  for (const o of d.on_topic) items.push({ q: o.q, expect: o.topics });
+  for (const q of [...d.uncovered, ...d.off_topic]) items.push({ q, expect: 'none' });
 };
 for (const f of process.argv.slice(2)) add(f);
 
