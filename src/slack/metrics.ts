@@ -2,8 +2,9 @@ import type { App } from '@slack/bolt';
 import type { webApi } from '@slack/bolt';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { EVENTS_QUEUE, hostQueueName, RedisKey } from '../contract/queues.js';
+import { LatencyHistogram } from '../shared/latency-histogram.js';
 import { SUBCOMMANDS } from './commands/parse.js';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30];
@@ -18,28 +19,29 @@ const label = (s: unknown): string => (typeof s === 'string' && /^[A-Za-z0-9_.:/
  */
 export class BotMetrics {
   readonly registry = new Registry();
-  private readonly requestSeconds: Histogram<'kind' | 'subcommand'>;
-  private readonly ackSeconds: Histogram<'kind' | 'subcommand'>;
+  private readonly requestSeconds: LatencyHistogram;
+  private readonly ackSeconds: LatencyHistogram;
   private readonly apiErrors: Counter<'method' | 'code'>;
   private readonly instrumented = new WeakSet<object>();
   private readonly queues = new Map<string, Queue>();
 
   constructor(private readonly redis: Redis) {
     collectDefaultMetrics({ register: this.registry, prefix: 'ds01_bot_' });
-    this.requestSeconds = new Histogram({
-      name: 'ds01_bot_request_duration_seconds',
-      help: 'Time from a Slack request arriving to its listeners finishing, by kind and subcommand',
-      labelNames: ['kind', 'subcommand'],
-      buckets: LATENCY_BUCKETS,
-      registers: [this.registry],
-    });
-    this.ackSeconds = new Histogram({
-      name: 'ds01_bot_ack_duration_seconds',
-      help: 'Time from a Slack request arriving to its ack (Slack waits at most 3 s), by kind and subcommand',
-      labelNames: ['kind', 'subcommand'],
-      buckets: LATENCY_BUCKETS,
-      registers: [this.registry],
-    });
+    // Observed twice for every request: histograms that allocate nothing (latency-histogram.ts says why).
+    this.requestSeconds = new LatencyHistogram(
+      'ds01_bot_request_duration_seconds',
+      'Time from a Slack request arriving to its listeners finishing, by kind and subcommand',
+      ['kind', 'subcommand'],
+      LATENCY_BUCKETS,
+      this.registry,
+    );
+    this.ackSeconds = new LatencyHistogram(
+      'ds01_bot_ack_duration_seconds',
+      'Time from a Slack request arriving to its ack (Slack waits at most 3 s), by kind and subcommand',
+      ['kind', 'subcommand'],
+      LATENCY_BUCKETS,
+      this.registry,
+    );
     this.apiErrors = new Counter({
       name: 'ds01_bot_slack_api_errors_total',
       help: 'Slack Web API calls that failed, by method and error code',
@@ -99,33 +101,25 @@ export class BotMetrics {
 
   /**
    * Times every request through the app. Bolt hands each incoming request to `processEvent` with its
-   * `ack`; wrapping both measures the same thing in HTTP and Socket Mode.
+   * `ack`; wrapping both measures the same thing in HTTP and Socket Mode. The clients Bolt hands to
+   * listeners are counted by `instrumentClient`, which the listeners' router calls for each request.
    */
   instrumentApp(app: App): void {
     this.instrumentClient(app.client);
-    app.use(async ({ client, next }) => {
-      this.instrumentClient(client);
-      await next();
-    });
     const processEvent = app.processEvent.bind(app);
-    app.processEvent = async (event) => {
-      const start = process.hrtime.bigint();
-      const labels = requestLabels(event.body);
-      const seconds = () => Number(process.hrtime.bigint() - start) / 1e9;
+    app.processEvent = (event) => {
+      const start = performance.now();
+      const { kind, subcommand } = requestLabels(event.body);
       const ack = event.ack;
       let acked = false;
-      event.ack = async (response) => {
+      event.ack = (response) => {
         if (!acked) {
           acked = true;
-          this.ackSeconds.observe(labels, seconds());
+          this.ackSeconds.observe(this.ackSeconds.series(kind, subcommand), (performance.now() - start) / 1000);
         }
         return ack(response);
       };
-      try {
-        return await processEvent(event);
-      } finally {
-        this.requestSeconds.observe(labels, seconds());
-      }
+      return processEvent(event).finally(() => this.requestSeconds.observe(this.requestSeconds.series(kind, subcommand), (performance.now() - start) / 1000));
     };
   }
 
