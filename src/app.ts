@@ -77,7 +77,7 @@ export async function startBot(opts: {
   });
   const metrics = new BotMetrics(redis);
   metrics.instrumentApp(app);
-  registerListeners(app, deps);
+  registerListeners(app, deps, (args) => metrics.instrumentClient(args.client));
   const ops: OpsEndpoints = { ready: redisReady(redis), metrics: metrics.registry };
   const servers: Server[] = [];
   if (transport.kind === 'http') {

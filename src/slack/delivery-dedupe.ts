@@ -37,6 +37,7 @@ export async function firstDelivery(deps: BotDeps, body: unknown): Promise<boole
   }
 }
 
+/** Listener middleware for clicks and submits (the action router's and the modal's listeners). */
 export function ignoreRedelivery(deps: BotDeps): Middleware<AnyMiddlewareArgs> {
   return async (args: AnyMiddlewareArgs & AllMiddlewareArgs) => {
     const body = args.body as unknown as Record<string, unknown>;

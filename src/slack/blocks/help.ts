@@ -17,8 +17,12 @@ export const COMMAND_LINES: Array<[string, string]> = [
   ['/ds01 audit [user]', 'Admins: who did what to which container or image, newest first.'],
 ];
 
+let text: string | undefined;
+
+/** The same every time: built once. */
 export function helpText(): string {
-  return ['*DS01 on Slack* — what I can do:', ...COMMAND_LINES.map(([cmd, what]) => `• \`${cmd}\` — ${what}`)].join('\n');
+  text ??= ['*DS01 on Slack* — what I can do:', ...COMMAND_LINES.map(([cmd, what]) => `• \`${cmd}\` — ${what}`)].join('\n');
+  return text;
 }
 
 export function helpBlocks(intro?: string): KnownBlock[] {

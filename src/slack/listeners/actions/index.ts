@@ -1,4 +1,4 @@
-import type { App } from '@slack/bolt';
+import { ignoreRedelivery } from '../../delivery-dedupe.js';
 import type { BotDeps } from '../../deps.js';
 import { registerImageActions } from './image-update.js';
 import { registerLifecycleActions } from './lifecycle.js';
@@ -6,16 +6,17 @@ import { registerFaqActions } from './faq.js';
 import { registerHomeActions } from './home.js';
 import { registerGpuQueueActions } from './gpu-queue.js';
 import { registerPackageActions } from './packages.js';
-import { ActionRouter } from './router.js';
+import type { SlackRouter } from '../router.js';
 
-/** Every button, behind one Bolt listener (router.ts). */
-export function registerActions(app: App, deps: BotDeps): void {
-  const router = new ActionRouter(deps.log);
+/** Every button, by action_id (router.ts). */
+export function registerActions(slack: SlackRouter, deps: BotDeps): void {
+  const router = slack.actions;
   registerImageActions(router, deps);
   registerLifecycleActions(router, deps);
   registerFaqActions(router, deps);
   registerHomeActions(router, deps);
   registerGpuQueueActions(router, deps);
   registerPackageActions(router, deps);
-  router.register(app);
+  // The identical click delivered again is acknowledged and does nothing a second time.
+  router.useBefore(ignoreRedelivery(deps));
 }

@@ -1,12 +1,11 @@
-import type { AllMiddlewareArgs, App, BlockAction, Middleware, SlackActionMiddlewareArgs } from '@slack/bolt';
+import type { AllMiddlewareArgs, AnyMiddlewareArgs, BlockAction, Middleware, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { Logger } from '../../../shared/logger.js';
 
 type ActionArgs = SlackActionMiddlewareArgs<BlockAction> & AllMiddlewareArgs;
 
 /**
- * Every button behind one Bolt listener, looked up by action_id. Bolt runs each listener's
- * matchers for every request (a slash command included), so a dozen `app.action` listeners cost
- * every ack; one listener and a map cost one lookup. Handlers keep Bolt's listener signature.
+ * Every button, looked up by action_id (behind the SlackRouter, listeners/router.ts, which says why
+ * not one Bolt listener each). Handlers keep Bolt's listener signature.
  */
 export class ActionRouter {
   private readonly handlers = new Map<string, (args: ActionArgs) => Promise<void>>();
@@ -23,18 +22,32 @@ export class ActionRouter {
     return this.handlers.size;
   }
 
-  /** The one Bolt listener: block_actions only, dispatched by the clicked element's action_id. */
-  register(app: App): void {
-    app.action<BlockAction>({ type: 'block_actions' }, async (args) => {
-      const id = (args.action as { action_id?: string }).action_id ?? '';
+  /**
+   * A click on any button, dispatched by the clicked element's action_id (the SlackRouter calls it
+   * for every block_actions request). `before` runs first and calls `next()` to go on: the check that
+   * the identical click was not delivered already.
+   */
+  readonly dispatch = async (args: AnyMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
+    const a = args as unknown as ActionArgs;
+    const go = async () => {
+      const id = (a.action as { action_id?: string } | undefined)?.action_id ?? '';
       const handler = this.handlers.get(id);
       if (!handler) {
         // A button from an older version of the bot, or one we never made: acknowledged, nothing done.
         this.log?.info({ actionId: id.slice(0, 80) }, 'a click on a button this bot has no handler for; acknowledged');
-        await args.ack();
+        await a.ack();
         return;
       }
-      await handler(args);
-    });
+      await handler(a);
+    };
+    if (this.before) await this.before({ ...args, next: go } as never);
+    else await go();
+  };
+
+  private before?: Middleware<AnyMiddlewareArgs>;
+
+  /** Middleware every click passes first; it calls `next()` to reach the button's handler. */
+  useBefore(before: Middleware<AnyMiddlewareArgs>): void {
+    this.before = before;
   }
 }

@@ -1,7 +1,7 @@
-import type { App } from '@slack/bolt';
+import type { SlackRouter } from '../router.js';
 import type { BotDeps } from '../../deps.js';
 import { ds01Command } from './ds01.js';
 
-export function registerCommands(app: App, deps: BotDeps): void {
+export function registerCommands(app: SlackRouter, deps: BotDeps): void {
   app.command('/ds01', ds01Command(deps));
 }

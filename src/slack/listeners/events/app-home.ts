@@ -1,4 +1,5 @@
-import type { AllMiddlewareArgs, App, SlackEventMiddlewareArgs } from '@slack/bolt';
+import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from '@slack/bolt';
+import type { SlackRouter } from '../router.js';
 import type { WebClient } from '@slack/web-api';
 import { findUserBySlackId } from '../../../config/ds01-config.js';
 import { homeView } from '../../blocks/home.js';
@@ -18,7 +19,7 @@ const LIVE_DEBOUNCE_MS = 1000;
  * again (at most once a second per user). Only users who opened the Home on this bot replica are
  * followed; the others see the change the next time they open it.
  */
-export function registerAppHome(app: App, deps: BotDeps): void {
+export function registerAppHome(app: SlackRouter, deps: BotDeps): void {
   const opened = new Set<string>();
   const pending = new Map<string, NodeJS.Timeout>();
   deps.hosts.onQueueChange((before, after) => {

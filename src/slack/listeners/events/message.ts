@@ -1,4 +1,5 @@
-import type { AllMiddlewareArgs, App, SlackEventMiddlewareArgs } from '@slack/bolt';
+import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from '@slack/bolt';
+import type { SlackRouter } from '../router.js';
 import type { BotDeps } from '../../deps.js';
 import { claimEvent, releaseEvent } from '../../event-dedupe.js';
 import { askFaq } from '../../faq/ask.js';
@@ -8,7 +9,7 @@ import { decideDm, type DmMessageEvent } from '../../faq/dm-message.js';
  * A DM to the bot is a question for "Ask DS01": answered with the FAQ, personalised, in the thread
  * when it was asked in one. Which messages count as questions: src/slack/faq/dm-message.ts.
  */
-export function registerDmQuestions(app: App, deps: BotDeps): void {
+export function registerDmQuestions(app: SlackRouter, deps: BotDeps): void {
   app.event('message', dmQuestion(deps));
 }
 

@@ -1,4 +1,4 @@
-import type { App } from '@slack/bolt';
+import type { SlackRouter } from '../router.js';
 import { findUserBySlackId } from '../../../config/ds01-config.js';
 import { validatePackageRequest } from '../../../images/package-spec.js';
 import { isDs01Error, userMessageOf } from '../../../shared/errors.js';
@@ -7,6 +7,7 @@ import { PACKAGE_MODAL_IDS, readPackageModalValues, type PackageModalValues } fr
 import { notRegisteredForImages, readModalMetadata, startImageBuild } from '../../commands/image-update.js';
 import type { BotDeps } from '../../deps.js';
 import { claimBuild } from '../../build-claim.js';
+import { ignoreRedelivery } from '../../delivery-dedupe.js';
 import { newRequestId } from '../../../queue/jobs-client.js';
 
 /**
@@ -14,8 +15,9 @@ import { newRequestId } from '../../../queue/jobs-client.js';
  * before the ack (pure and in memory): a bad line is shown on its field and nothing is applied.
  * Only a fully valid submission closes the modal and starts the build.
  */
-export function registerImageViews(app: App, deps: BotDeps): void {
-  app.view(PACKAGE_MODAL_IDS.callbackId, async ({ ack, body, view, client }) => {
+export function registerImageViews(app: SlackRouter, deps: BotDeps): void {
+  // The identical submit delivered again is acknowledged and does nothing a second time.
+  app.view(PACKAGE_MODAL_IDS.callbackId, ignoreRedelivery(deps), async ({ ack, body, view, client }) => {
     const slackUserId = body.user.id;
     const user = findUserBySlackId(deps.config, slackUserId);
     if (!user) {

@@ -1,7 +1,7 @@
-import type { App } from '@slack/bolt';
+import type { SlackRouter } from '../router.js';
 import type { BotDeps } from '../../deps.js';
 import { registerImageViews } from './image-update.js';
 
-export function registerViews(app: App, deps: BotDeps): void {
+export function registerViews(app: SlackRouter, deps: BotDeps): void {
   registerImageViews(app, deps);
 }
