@@ -20,9 +20,9 @@ type Handler = (args: AnyMiddlewareArgs & AllMiddlewareArgs) => Promise<void>;
  *
  * Why not one `app.command` / `app.view` / `app.event` each: Bolt starts every listener's matcher
  * chain for every request, and each chain that does not match still costs its copies, closures and
- * promises. Measured in-process on `/ds01 help` (bench/run.ts has the HTTP figure): five listeners
- * cost about 105–110 µs of CPU per request, one listener 66–70 µs, a bare Bolt app 70–78 µs; on
- * two shared cores that difference is most of the bot's ack overhead over a bare app. Handlers keep
+ * promises. Measured in-process on `/ds01 help`, Bolt's processEvent called directly (BENCHMARKS.md
+ * has the HTTP figures): with five listeners the bot spent 105–110 µs of CPU per request, with this
+ * router 42–46 µs, where a bare Bolt app with one listener spends 70–87 µs. Handlers keep
  * Bolt's listener signature, and Bolt still verifies, parses, authorizes and acknowledges events.
  * A request nothing here handles goes on to Bolt unchanged (it has no listeners, so Bolt does what
  * it does for any unhandled request).
