@@ -18,7 +18,7 @@ const MAX_WORD = 64;
 
 export class WordSet {
   private readonly bytes: Buffer;
-  /** starts[i] is where word i begins in `bytes`; starts[n] is one past the last word's end + 1. */
+  /** starts[i] is where word i begins in `bytes`; starts[n] is where a word after the last would begin. */
   private readonly starts: Uint32Array;
 
   constructor(words: Iterable<string>) {
