@@ -32,6 +32,8 @@ export class SlackRouter {
   private readonly commands = new Map<string, Handler>();
   private readonly views = new Map<string, Handler>();
   private readonly events = new Map<string, Handler>();
+  /** What a click reaches: the button's handler, after `beforeActions` middleware when there is one. */
+  private onAction: Handler;
 
   /** `client`: the app's own Web API client, for work that is not a reply to a request (the live Home). */
   constructor(
@@ -39,6 +41,12 @@ export class SlackRouter {
     private readonly log?: Logger,
   ) {
     this.actions = new ActionRouter(log);
+    this.onAction = this.actions.dispatch;
+  }
+
+  /** Middleware every click passes first (like a listener middleware of `app.action`); it calls `next()` to go on. */
+  beforeActions(before: Middleware<AnyMiddlewareArgs>): void {
+    this.onAction = chained([before as unknown as Handler, this.actions.dispatch]);
   }
 
   /** Like `app.command(name, handler)`. */
@@ -77,7 +85,7 @@ export class SlackRouter {
     if (typeof body.command === 'string') return this.commands.get(body.command);
     switch (body.type) {
       case 'block_actions':
-        return this.actions.dispatch;
+        return this.onAction;
       case 'view_submission':
         return typeof body.view?.callback_id === 'string' ? this.views.get(body.view.callback_id) : undefined;
       case 'event_callback':

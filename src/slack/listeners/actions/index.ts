@@ -18,5 +18,5 @@ export function registerActions(slack: SlackRouter, deps: BotDeps): void {
   registerGpuQueueActions(router, deps);
   registerPackageActions(router, deps);
   // The identical click delivered again is acknowledged and does nothing a second time.
-  router.useBefore(ignoreRedelivery(deps));
+  slack.beforeActions(ignoreRedelivery(deps));
 }

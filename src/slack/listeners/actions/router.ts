@@ -24,30 +24,18 @@ export class ActionRouter {
 
   /**
    * A click on any button, dispatched by the clicked element's action_id (the SlackRouter calls it
-   * for every block_actions request). `before` runs first and calls `next()` to go on: the check that
-   * the identical click was not delivered already.
+   * for every block_actions request, after its middleware for clicks).
    */
   readonly dispatch = async (args: AnyMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
     const a = args as unknown as ActionArgs;
-    const go = async () => {
-      const id = (a.action as { action_id?: string } | undefined)?.action_id ?? '';
-      const handler = this.handlers.get(id);
-      if (!handler) {
-        // A button from an older version of the bot, or one we never made: acknowledged, nothing done.
-        this.log?.info({ actionId: id.slice(0, 80) }, 'a click on a button this bot has no handler for; acknowledged');
-        await a.ack();
-        return;
-      }
-      await handler(a);
-    };
-    if (this.before) await this.before({ ...args, next: go } as never);
-    else await go();
+    const id = (a.action as { action_id?: string } | undefined)?.action_id ?? '';
+    const handler = this.handlers.get(id);
+    if (!handler) {
+      // A button from an older version of the bot, or one we never made: acknowledged, nothing done.
+      this.log?.info({ actionId: id.slice(0, 80) }, 'a click on a button this bot has no handler for; acknowledged');
+      await a.ack();
+      return;
+    }
+    await handler(a);
   };
-
-  private before?: Middleware<AnyMiddlewareArgs>;
-
-  /** Middleware every click passes first; it calls `next()` to reach the button's handler. */
-  useBefore(before: Middleware<AnyMiddlewareArgs>): void {
-    this.before = before;
-  }
 }
