@@ -47,6 +47,30 @@ export function fairOrder<T extends { seq: number; owner: { user: string } }>(en
   return ranked.map((r) => r.e);
 }
 
+/**
+ * Where `entry` stands (1-based) among `queue` in fair order, `queue` itself in fair order (it may
+ * hold `entry` or not): one pass, no sort, so a launch learns its place without reading the queue.
+ */
+export function fairPosition<T extends { requestId: string; seq: number; owner: { user: string } }>(queue: readonly T[], entry: T): number {
+  // In fair order a user's k-th appearance is their round k-1 (their entries come round by round).
+  const seenOf = new Map<string, number>();
+  const rounds: number[] = [];
+  let round = 0;
+  for (const e of queue) {
+    const r = seenOf.get(e.owner.user) ?? 0;
+    seenOf.set(e.owner.user, r + 1);
+    rounds.push(r);
+    if (e.owner.user === entry.owner.user && e.requestId !== entry.requestId && e.seq < entry.seq) round++;
+  }
+  let ahead = 0;
+  queue.forEach((e, i) => {
+    if (e.requestId === entry.requestId) return;
+    const r = rounds[i]!;
+    if (r < round || (r === round && e.seq < entry.seq)) ahead++;
+  });
+  return ahead + 1;
+}
+
 /** 1 → "1st", 2 → "2nd", 11 → "11th", 23 → "23rd". */
 export function ordinal(n: number): string {
   const tens = n % 100;
@@ -110,6 +134,27 @@ export class GpuQueue {
   async get(requestId: string): Promise<QueueEntry | null> {
     const raw = await this.redis.hget(RedisKey.gpuQueueEntries, requestId);
     return raw === null ? null : this.decode(raw);
+  }
+
+  /**
+   * The entries with these ids as they stand now: an entry that is gone, or whose stored bytes fail
+   * their signature, is null (list() removes the latter). One round trip however many ids.
+   */
+  async getMany(requestIds: readonly string[]): Promise<Map<string, QueueEntry | null>> {
+    const out = new Map<string, QueueEntry | null>();
+    if (requestIds.length === 0) return out;
+    const pipe = this.redis.pipeline();
+    for (const id of requestIds) pipe.zscore(RedisKey.gpuQueue, id).hget(RedisKey.gpuQueueEntries, id);
+    const res = (await pipe.exec()) ?? [];
+    requestIds.forEach((id, i) => {
+      const [scoreErr, score] = res[2 * i] ?? [];
+      const [rawErr, raw] = res[2 * i + 1] ?? [];
+      if (scoreErr || rawErr) throw scoreErr ?? rawErr;
+      const entry = score === null || typeof raw !== 'string' ? null : this.decodeOnce(id, raw);
+      if (!entry) this.verified.delete(id);
+      out.set(id, entry);
+    });
+    return out;
   }
 
   /** Every waiting launch, in fair order. Entries that fail their signature are removed. */

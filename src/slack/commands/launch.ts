@@ -2,7 +2,7 @@ import { personOf } from '../../config/ds01-config.js';
 import { containerName } from '../../ds01/naming.js';
 import { placeLaunch } from '../../hosts/placement.js';
 import { effectiveLimits } from '../../limits/resource-limits.js';
-import { placeText } from '../../queue/gpu-queue.js';
+import { fairPosition, placeText } from '../../queue/gpu-queue.js';
 import { newRequestId } from '../../queue/jobs-client.js';
 import { Ds01Error, ErrorCode } from '../../shared/errors.js';
 import { launchQueuedMessage } from '../blocks/launch.js';
@@ -73,7 +73,9 @@ export async function launchCommand(ctx: CommandContext, args: { project: string
         throw err;
       });
     queued = { seq: entry!.seq, enqueuedAt: entry!.enqueuedAt };
-    const position = (await deps.gpuQueue.list()).findIndex((e) => e.requestId === requestId) + 1 || null;
+    // Its place from the bot's in-memory queue (kept current by pub/sub), not a read of the whole queue.
+    const view = deps.hosts.view();
+    const position = view ? fairPosition(view.queue, entry!) : (await deps.gpuQueue.list()).findIndex((e) => e.requestId === requestId) + 1 || null;
     waiting = launchWaitingMessage({ project: args.project, requestId, position, gpus: args.gpus, onHost: placement.onHost, reason: placement.reason });
     if (reply) await ctx.client.chat.update({ channel: reply.channel, ts: reply.ts, ...waiting }).catch(() => undefined);
     deps.log.info(
