@@ -80,4 +80,18 @@ describe('signed host snapshots', () => {
     expect(decodeHostsChanged(SECRET, JSON.stringify({ ttlS: 3, alive: 'gpu1' }))).toBeNull();
     expect(decodeHostsChanged(SECRET, JSON.stringify(sign(SECRET, { ttlS: -1, alive: 'gpu1' })))).toBeNull();
   });
+
+  it('verifies the same bytes once, and other bytes for the same host afresh', () => {
+    const raw = encodeSnapshot(SECRET, snap);
+    const first = decodeSnapshot(SECRET, raw, 'gpu1');
+    // The very same (verified, frozen) snapshot for the same bytes: every reader shares it.
+    expect(decodeSnapshot(SECRET, `${raw}`, 'gpu1')).toBe(first);
+    expect(Object.isFrozen(first?.containers)).toBe(true);
+    // After a good snapshot was remembered: altered bytes, or the right bytes checked with another secret, are still refused.
+    const altered = JSON.parse(raw) as { snapshot: { gpuMode: string } };
+    altered.snapshot.gpuMode = 'nvidia';
+    expect(decodeSnapshot(SECRET, JSON.stringify(altered), 'gpu1')).toBeNull();
+    expect(decodeSnapshot('y'.repeat(64), raw, 'gpu1')).toBeNull();
+    expect(decodeSnapshot(SECRET, raw, 'gpu1')).toEqual(snap);
+  });
 });
