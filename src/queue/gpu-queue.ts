@@ -47,11 +47,13 @@ export function fairOrder<T extends { seq: number; owner: { user: string } }>(en
   return ranked.map((r) => r.e);
 }
 
+type Turn = { requestId: string; seq: number; owner: { user: string } };
+
 /**
  * Where `entry` stands (1-based) among `queue` in fair order, `queue` itself in fair order (it may
  * hold `entry` or not): one pass, no sort, so a launch learns its place without reading the queue.
  */
-export function fairPosition<T extends { requestId: string; seq: number; owner: { user: string } }>(queue: readonly T[], entry: T): number {
+export function fairPosition(queue: readonly Turn[], entry: Turn): number {
   // In fair order a user's k-th appearance is their round k-1 (their entries come round by round).
   const seenOf = new Map<string, number>();
   const rounds: number[] = [];
@@ -96,6 +98,11 @@ export class GpuQueue {
     private readonly redis: Redis,
     private readonly secret: string,
   ) {}
+
+  /** A new turn in the queue (its arrival): give it to `add` as `place`. */
+  async nextTurn(): Promise<{ seq: number; enqueuedAt: string }> {
+    return { seq: await this.redis.incr(RedisKey.gpuQueueSeq), enqueuedAt: new Date().toISOString() };
+  }
 
   /**
    * Adds a launch, or replaces its entry (keeping `place.seq` when it already had a turn). With

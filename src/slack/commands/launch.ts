@@ -49,38 +49,48 @@ export async function launchCommand(ctx: CommandContext, args: { project: string
   let waiting: ReturnType<typeof launchWaitingMessage> | null = null;
   let reply: { channel: string; ts: string } | null = null;
   if (placement.kind === 'queue') {
+    // Its turn, and so its place, before anything is posted: the DM opens with where it stands (one
+    // Slack call, not a placeholder and an update). The place is counted from the bot's in-memory
+    // queue (kept current by pub/sub), not from a read of the whole queue.
+    const turn = await deps.gpuQueue.nextTurn();
+    const owner = personOf(user);
+    const view = deps.hosts.view();
+    const position = fairPosition(view ? view.queue : await deps.gpuQueue.list(), { requestId, seq: turn.seq, owner });
+    waiting = launchWaitingMessage({ project: args.project, requestId, position, gpus: args.gpus, onHost: placement.onHost, reason: placement.reason });
     try {
-      const msg = await ctx.client.chat.postMessage({ channel: ctx.slackUserId, text: `Launch of \`${args.project}\` is joining the GPU queue…` });
+      const msg = await ctx.client.chat.postMessage({ channel: ctx.slackUserId, ...waiting });
       if (msg.channel && msg.ts) reply = { channel: msg.channel, ts: msg.ts };
     } catch (err) {
       deps.log.warn({ err: (err as Error).message }, 'could not open the launch progress message');
     }
     // Its place, held (pending) while the host checks the project: no host takes it before that.
     const entry = await deps.gpuQueue
-      .add({
-        requestId,
-        owner: personOf(user),
-        requestedBy: user.user,
-        project: args.project,
-        gpus: args.gpus,
-        rebuild: args.rebuild,
-        reply,
-        host: placement.onHost,
-        pending: true,
-      })
+      .add(
+        {
+          requestId,
+          owner,
+          requestedBy: user.user,
+          project: args.project,
+          gpus: args.gpus,
+          rebuild: args.rebuild,
+          reply,
+          host: placement.onHost,
+          pending: true,
+        },
+        turn,
+      )
       .catch(async (err: unknown) => {
         await deps.redis.del(RedisKey.launchInflight(user.uid, args.project));
+        if (reply) {
+          const text = `Launch of \`${args.project}\` did not go through: it could not join the GPU queue. Nothing was started; please try again.`;
+          await ctx.client.chat.update({ channel: reply.channel, ts: reply.ts, text, blocks: [] }).catch(() => undefined);
+        }
         throw err;
       });
     queued = { seq: entry!.seq, enqueuedAt: entry!.enqueuedAt };
-    // Its place from the bot's in-memory queue (kept current by pub/sub), not a read of the whole queue.
-    const view = deps.hosts.view();
-    const position = view ? fairPosition(view.queue, entry!) : (await deps.gpuQueue.list()).findIndex((e) => e.requestId === requestId) + 1 || null;
-    waiting = launchWaitingMessage({ project: args.project, requestId, position, gpus: args.gpus, onHost: placement.onHost, reason: placement.reason });
-    if (reply) await ctx.client.chat.update({ channel: reply.channel, ts: reply.ts, ...waiting }).catch(() => undefined);
     deps.log.info(
       { requestId, user: user.user, project: args.project, seq: queued.seq, reason: placement.reason },
-      position ? `launch waits: ${placeText(position, args.gpus, placement.onHost)}` : 'launch waits',
+      `launch waits: ${placeText(position, args.gpus, placement.onHost)}`,
     );
   }
   const running = host.containers.find((c) => c.name === containerName(args.project, user.uid) && c.state === 'running');
