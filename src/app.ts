@@ -12,6 +12,8 @@ import type { Logger } from './shared/logger.js';
 import { redisReady, startOpsServer, type OpsEndpoints } from './shared/ops-server.js';
 import type { BotDeps } from './slack/deps.js';
 import { registerListeners } from './slack/listeners/index.js';
+import { slackFetch } from './slack/http-client.js';
+import { AckFirst } from './slack/ack-first.js';
 import { createSlackHttpServer } from './slack/http-server.js';
 import { BotMetrics } from './slack/metrics.js';
 import { startOutbox } from './slack/outbox.js';
@@ -53,6 +55,7 @@ export async function startBot(opts: {
     hosts,
     gpuQueue,
     log,
+    ackFirst: new AckFirst(),
   };
   // Bolt logs a debug line or more per request: only built when debug logging is on.
   const debugOn = log.isLevelEnabled('debug');
@@ -67,7 +70,7 @@ export async function startBot(opts: {
   };
   // Network-level failures fail fast: the outbox retries delivery itself, and a Slack outage must
   // not hold a listener for half an hour of client-side retries.
-  const clientOptions = { slackApiUrl: env.SLACK_API_URL, retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 2000 } };
+  const clientOptions = { slackApiUrl: env.SLACK_API_URL, retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 2000 }, fetch: slackFetch };
   const receiver = transport.kind === 'http' ? new HTTPReceiver({ signingSecret: transport.signingSecret, endpoints: ['/slack/events'], logger: boltLogger }) : undefined;
   // No conversation store: nothing here reads it, and Bolt's in-memory one costs every request.
   const common = { token: transport.botToken, clientOptions, logger: boltLogger, convoStore: false as const };
@@ -77,7 +80,10 @@ export async function startBot(opts: {
   });
   const metrics = new BotMetrics(redis);
   metrics.instrumentApp(app);
-  registerListeners(app, deps, (args) => metrics.instrumentClient(args.client));
+  registerListeners(app, deps, (args) => {
+    deps.ackFirst?.noteRequest();
+    metrics.instrumentClient(args.client);
+  });
   const ops: OpsEndpoints = { ready: redisReady(redis), metrics: metrics.registry };
   const servers: Server[] = [];
   if (transport.kind === 'http') {

@@ -7,6 +7,7 @@ import type { ResourceLimits, UserOverrides } from '../limits/resource-limits.js
 import type { JobsClient } from '../queue/jobs-client.js';
 import type { GpuQueue } from '../queue/gpu-queue.js';
 import type { Logger } from '../shared/logger.js';
+import type { AckFirst } from './ack-first.js';
 
 /** What the Slack listeners need; built once in app.ts. */
 export interface BotDeps {
@@ -20,6 +21,8 @@ export interface BotDeps {
   hosts: HostRegistry;
   gpuQueue: GpuQueue;
   log: Logger;
+  /** Follow-up work waits for a burst's acks (ack-first.ts); absent in tests that build bare deps. */
+  ackFirst?: AckFirst;
 }
 
 /** One slash command invocation by a registered user, after the ack. */

@@ -60,6 +60,8 @@ export function ds01Command(deps: BotDeps) {
       }
     }
     await ack();
+    // The rest of a burst's acks go out before this command's work starts (ack-first.ts).
+    await deps.ackFirst?.turn();
     // The identical command delivered again (a retry, a second replica) does its work once.
     if (!(await firstDelivery(deps, body))) {
       deps.log.info({ sub: cmd.sub }, 'the identical command arrived again; acknowledged and ignored');
