@@ -28,5 +28,7 @@ describe('whose App Home follows a GPU queue change', () => {
     expect(changedPlaces([a, b, c], [a, b])).toEqual(new Set(['UC']));
     // b's launch became ready (no longer pending): only b.
     expect(changedPlaces([a, entry('UB', 'rb0001', true)], [a, b])).toEqual(new Set(['UB']));
+    // Only the users asked about: a got its GPU, and of those who moved only c follows the Home.
+    expect(changedPlaces([a, b, c], [b, c], new Set(['UC', 'UX']))).toEqual(new Set(['UC']));
   });
 });

@@ -23,8 +23,10 @@ export function registerAppHome(app: SlackRouter, deps: BotDeps): void {
   const opened = new Set<string>();
   const pending = new Map<string, NodeJS.Timeout>();
   deps.hosts.onQueueChange((before, after) => {
-    for (const slackUserId of changedPlaces(before, after)) {
-      if (!opened.has(slackUserId) || pending.has(slackUserId)) continue;
+    // Nobody follows the queue here: nothing to compare (the queue may hold thousands).
+    if (opened.size === 0) return;
+    for (const slackUserId of changedPlaces(before, after, opened)) {
+      if (pending.has(slackUserId)) continue;
       const timer = setTimeout(() => {
         pending.delete(slackUserId);
         publishHome(deps, app.client, slackUserId).catch((err: Error) => deps.log.warn({ err: err.message }, 'could not publish the App Home'));
@@ -36,12 +38,16 @@ export function registerAppHome(app: SlackRouter, deps: BotDeps): void {
   app.event('app_home_opened', appHomeOpened(deps, opened));
 }
 
-/** The Slack users whose places in the GPU queue (which launches, at which position) differ. */
-export function changedPlaces(before: QueueEntry[], after: QueueEntry[]): Set<string> {
+/**
+ * The Slack users whose places in the GPU queue (which launches, at which position) differ; with
+ * `among`, only those users are compared.
+ */
+export function changedPlaces(before: QueueEntry[], after: QueueEntry[], among?: ReadonlySet<string>): Set<string> {
   const places = (q: QueueEntry[]) => {
     const out = new Map<string, string>();
     q.forEach((e, i) => {
       const id = e.owner.slackUserId;
+      if (among && !among.has(id)) return;
       out.set(id, `${out.get(id) ?? ''}${e.requestId}@${i}${e.pending ? 'p' : ''};`);
     });
     return out;
