@@ -51,7 +51,7 @@ async function main(): Promise<void> {
         const from = h.slack.calls.length;
         const r = await h.slash(ADMIN, `launch ${project}`);
         await h.responseTo(r.responseUrl);
-        await h.slack.waitFor((c) => h.slack.calls.indexOf(c) >= from && /is running/.test(messageText(c.args)) && messageText(c.args).includes(`\`${project}\``), 120_000);
+        await h.slack.waitFor((c) => /is running/.test(messageText(c.args)) && messageText(c.args).includes(`\`${project}\``), 120_000, 'the launch running', from);
         await exec(`${project}._.${ADMIN.uid}`, ['pip', 'install', ...Array.from({ length: 20 }, (_, k) => `pkg${k}==1.${k}.0`)]);
       }
       const before = h.workers.get('gpu1')!.output.length;

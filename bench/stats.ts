@@ -46,3 +46,42 @@ export function markdownTable(rows: Row[]): string {
     ...rows.map((r) => `| ${[r.figure, r.ours, r.floor, r.versus, r.goal, r.met === null ? '–' : r.met ? 'yes' : '**no**'].map(esc).join(' | ')} |`),
   ].join('\n');
 }
+
+/**
+ * How far the p-th percentile's ratio (ours over the floor) could move from sampling alone: a paired
+ * bootstrap over rounds. Rounds, not requests, are resampled, since the requests of one round share
+ * its fate (a pause delays them all); round i of ours and of the floor ran next to each other, so
+ * they are drawn together. Deterministic (a fixed seed): the same samples give the same interval.
+ * Returns the 2.5th and 97.5th percentiles of the resampled ratios.
+ */
+export function bootstrapRatioInterval(ours: number[][], floor: number[][], p: number, iterations = 400, seed = 1): { lo: number; hi: number } {
+  const n = Math.min(ours.length, floor.length);
+  if (n === 0) return { lo: NaN, hi: NaN };
+  let x = seed >>> 0 || 1;
+  const next = () => {
+    // xorshift32: good enough to pick rounds, and the same every run.
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x % n;
+  };
+  const pick = new Uint32Array(n);
+  const pct = (rounds: number[][]) => {
+    let size = 0;
+    for (const i of pick) size += rounds[i]!.length;
+    const all = new Float64Array(size);
+    let k = 0;
+    for (const i of pick) for (const v of rounds[i]!) all[k++] = v;
+    all.sort();
+    return all[Math.min(size - 1, Math.max(0, Math.ceil((p / 100) * size) - 1))]!;
+  };
+  const ratios = new Float64Array(iterations);
+  for (let b = 0; b < iterations; b++) {
+    for (let i = 0; i < n; i++) pick[i] = next();
+    ratios[b] = pct(ours) / pct(floor);
+  }
+  ratios.sort();
+  return { lo: ratios[Math.floor(0.025 * (iterations - 1))]!, hi: ratios[Math.ceil(0.975 * (iterations - 1))]! };
+}

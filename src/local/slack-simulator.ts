@@ -60,10 +60,12 @@ export class SlackSimulator {
     return this.calls.filter((c) => c.method === method);
   }
 
-  /** Resolves with the first call (already made or future) matching `pred`, or rejects after `timeoutMs`. */
-  waitFor(pred: (c: RecordedCall) => boolean, timeoutMs = 30_000, what = 'a matching Slack call'): Promise<RecordedCall> {
-    const found = this.calls.find(pred);
-    if (found) return Promise.resolve(found);
+  /**
+   * Resolves with the first call (already made or future) matching `pred`, or rejects after
+   * `timeoutMs`. With `from`, calls made before index `from` of `calls` are not looked at.
+   */
+  waitFor(pred: (c: RecordedCall) => boolean, timeoutMs = 30_000, what = 'a matching Slack call', from = 0): Promise<RecordedCall> {
+    for (let i = from; i < this.calls.length; i++) if (pred(this.calls[i]!)) return Promise.resolve(this.calls[i]!);
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         pred,
@@ -84,9 +86,17 @@ export class SlackSimulator {
     });
   }
 
+  /** The first post to a response_url (its path), without looking through every call. */
+  firstResponse(path: string): RecordedCall | undefined {
+    return this.responses.get(path);
+  }
+
+  private readonly responses = new Map<string, RecordedCall>();
+
   private record(method: string, args: Record<string, unknown>, result?: Record<string, unknown>): void {
     const call: RecordedCall = { method, args, at: Date.now(), ...(result ? { result } : {}) };
     this.calls.push(call);
+    if (method === 'response_url' && typeof args.response_url === 'string' && !this.responses.has(args.response_url)) this.responses.set(args.response_url, call);
     this.onCall?.(call);
     for (const w of [...this.waiters]) {
       if (w.pred(call)) {

@@ -123,7 +123,11 @@ export class Harness {
 
   /** The reply posted to a slash command's response_url. */
   responseTo(responseUrl: string, timeoutMs = 15_000) {
-    return this.slack.waitFor((c) => c.method === 'response_url' && c.args.response_url === responseUrl, timeoutMs, `a reply on ${responseUrl}`);
+    const path = responseUrl.startsWith('http') ? new URL(responseUrl).pathname : responseUrl;
+    const made = this.slack.firstResponse(path);
+    if (made) return Promise.resolve(made);
+    // Not made yet: only calls from now on can be it.
+    return this.slack.waitFor((c) => c.method === 'response_url' && c.args.response_url === path, timeoutMs, `a reply on ${responseUrl}`, this.slack.calls.length);
   }
 }
 
