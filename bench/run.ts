@@ -255,7 +255,8 @@ async function main(): Promise<void> {
         }
       }
       results.ack = ack;
-      await new Queue(hostQueueName('simack'), { connection: r }).obliterate({ force: true });
+      await ackQueue.obliterate({ force: true });
+      await ackQueue.close();
       await removeSnapshot(r, 'simack');
     }
 
