@@ -51,7 +51,7 @@ type Turn = { requestId: string; seq: number; owner: { user: string } };
 
 /**
  * Where `entry` stands (1-based) among `queue` in fair order, `queue` itself in fair order (it may
- * hold `entry` or not): one pass, no sort, so a launch learns its place without reading the queue.
+ * hold `entry` or not): two passes, no sort, so a launch learns its place without reading the queue.
  */
 export function fairPosition(queue: readonly Turn[], entry: Turn): number {
   // In fair order a user's k-th appearance is their round k-1 (their entries come round by round).
