@@ -32,12 +32,15 @@ import { bootstrapRatioInterval, markdownTable, percentile, round1, round2, summ
  *   --only=ack,scale,launch,burst,hostile,faq  run only these figures (e.g. to profile one)
  *   --held-out the ack figure on a workload nobody tuned against: concurrency 50, and `limits` and
  *              `queue` besides the four tuned commands (scored once per change, reported apart)
+ *   --held-out=2  a second one, set aside before session 7 tuned anything: concurrency 60, each round
+ *              a seeded mix of all six commands from different users (a real burst is not one command)
  */
 const argv = new Set(process.argv.slice(2));
 const QUICK = argv.has('--quick');
 const WRITE = argv.has('--write');
 const PROFILE = argv.has('--profile');
-const HELD_OUT = argv.has('--held-out');
+const HELD_OUT_2 = argv.has('--held-out=2');
+const HELD_OUT = argv.has('--held-out') || HELD_OUT_2;
 const ONLY = process.argv
   .find((a) => a.startsWith('--only='))
   ?.slice('--only='.length)
@@ -62,8 +65,19 @@ const P = QUICK
       hostileParsers: true,
     };
 /** The tuned commands; `--held-out` adds two answered-in-the-ack commands nobody tuned against. */
-const ACK_COMMANDS = HELD_OUT ? (['status', 'gpus', 'launch', 'help', 'limits', 'queue'] as const) : (['status', 'gpus', 'launch', 'help'] as const);
-const ACK_CONCURRENCY = HELD_OUT ? [{ c: 50, rounds: 200 }] : P.ack;
+const ACK_COMMANDS = HELD_OUT_2
+  ? (['mixed'] as const)
+  : HELD_OUT
+    ? (['status', 'gpus', 'launch', 'help', 'limits', 'queue'] as const)
+    : (['status', 'gpus', 'launch', 'help'] as const);
+const ACK_CONCURRENCY = HELD_OUT_2 ? [{ c: 60, rounds: 250 }] : HELD_OUT ? [{ c: 50, rounds: 200 }] : P.ack;
+/** `--held-out=2`: request i of round n runs MIXED[mix(n, i)], a fixed pseudo-random pick (the same every run). */
+const MIXED = ['status', 'gpus', 'launch', 'help', 'limits', 'queue'] as const;
+const mix = (round: number, i: number): number => {
+  let x = (Math.imul(round + 1000, 0x9e3779b1) ^ Math.imul(i + 1, 0x85ebca6b)) >>> 0;
+  x = Math.imul(x ^ (x >>> 16), 0x7feb352d) >>> 0;
+  return (x ^ (x >>> 15)) % MIXED.length;
+};
 const ACK_WARMUP_ROUNDS = QUICK ? 1 : 3;
 const ACK_SETTLE_ROUNDS = 20;
 const SIM_HOSTS = 10;
@@ -198,13 +212,15 @@ async function main(): Promise<void> {
             for (const t of order) {
               const from = h.slack.calls.length;
               const batch = users.slice(0, c);
-              const text = (u: number) => (sub === 'launch' ? `launch ack${c}r${round + 1}u${u}` : sub);
+              const subOf = (u: number) => (sub === 'mixed' ? MIXED[mix(round, u)]! : sub);
+              const text = (u: number) => (subOf(u) === 'launch' ? `launch ack${c}r${round + 1}u${u}` : subOf(u));
+              const launches = batch.filter((_, i) => subOf(i) === 'launch').length;
               const cpu0 = groupCpuMs(pgidOf[t.name]);
               const sent = await sendAll(
                 t,
                 batch.map((user, i) => ({ user, text: text(i) })),
               );
-              if (round >= 0 && sub !== 'launch') {
+              if (round >= 0 && launches === 0) {
                 cpu[t.name].ms += groupCpuMs(pgidOf[t.name]) - cpu0;
                 cpu[t.name].n += sent.length;
               }
@@ -218,14 +234,14 @@ async function main(): Promise<void> {
                 halves[round < rounds / 2 ? 0 : 1]![t.name].push(...sent.map((s) => s.ms));
               }
               // status and gpus are answered in the ack itself (the bot's in-memory view): nothing follows.
-              if (t.name === 'ours' && sub === 'launch') {
+              if (t.name === 'ours' && launches > 0) {
                 // Let our work after the ack finish before the floor's round, so it lands on our figure only.
-                await Promise.all(sent.map((s) => h.responseTo(s.responseUrl, 60_000)));
-                if (sub === 'launch') await waitForCalls(h, from, c, (x) => x.method === 'chat.postMessage');
+                await Promise.all(sent.filter((_, i) => subOf(i) === 'launch').map((s) => h.responseTo(s.responseUrl, 60_000)));
+                await waitForCalls(h, from, launches, (x) => x.method === 'chat.postMessage');
               }
             }
             if (roundP99.ours !== undefined && roundP99.floor !== undefined) paired.push(roundP99.ours / roundP99.floor);
-            if (sub === 'launch' && (waiting += c) >= ACK_QUEUE_MAX) {
+            if ((waiting += c * Number(sub === 'launch' || sub === 'mixed')) >= ACK_QUEUE_MAX) {
               await emptyGpuQueue();
               waiting = 0;
             }
@@ -249,7 +265,7 @@ async function main(): Promise<void> {
             p99_ratio_paired_rounds_median: pairedMedian,
           };
           rows.push({
-            figure: `${HELD_OUT ? 'held-out ' : ''}ack /ds01 ${sub}${sub === 'help' ? ' (no work after the ack)' : ''}, concurrency ${c}`,
+            figure: `${HELD_OUT ? 'held-out ' : ''}ack /ds01 ${sub === 'mixed' ? `mix of ${MIXED.join('/')}` : sub}${sub === 'help' ? ' (no work after the ack)' : ''}, concurrency ${c}`,
             ours: `p50 ${o.p50} / p99 ${o.p99} ms`,
             floor: `p50 ${f.p50} / p99 ${f.p99} ms`,
             versus: `${round2(o.p99 / f.p99)}× at p99 (95% interval ${p99Interval.join('–')}; halves ${halfRatios.join(', ')}${cpuRatio !== null ? `; CPU per ack ${cpuRatio}×` : ''})`,
@@ -257,7 +273,7 @@ async function main(): Promise<void> {
             met: o.p99 / f.p99 <= 1.2,
           });
           // The next figures are not measured with waiting launches in the bot's view.
-          if (sub === 'launch') await emptyGpuQueue();
+          if (sub === 'launch' || sub === 'mixed') await emptyGpuQueue();
         }
       }
       results.ack = ack;
