@@ -37,6 +37,8 @@ export async function startBot(opts: {
   userOverrides?: UserOverrides;
   jobSecret: string;
   log: Logger;
+  /** The V8 settings main.ts applied (shared/v8-flags.ts), named in the ready line. */
+  v8Flags?: readonly string[];
 }): Promise<RunningBot> {
   const { env, transport, log } = opts;
   const redis = redisClient(env, log, 'bot');
@@ -103,6 +105,7 @@ export async function startBot(opts: {
       mode: transport.kind,
       ...(transport.kind === 'http' ? { port: transport.port, path: '/slack/events' } : {}),
       ...(transport.opsPort ? { metricsPort: transport.opsPort } : {}),
+      ...(opts.v8Flags?.length ? { v8Flags: opts.v8Flags } : {}),
     },
     'DS01 bot ready',
   );

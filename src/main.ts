@@ -8,6 +8,7 @@ import { startLocalConsole } from './local/console.js';
 import { SlackSimulator } from './local/slack-simulator.js';
 import { startBot, type RunningBot } from './app.js';
 import { createLogger } from './shared/logger.js';
+import { applyV8Flags } from './shared/v8-flags.js';
 
 /**
  * `npm run bot` / `npm start`. HTTP mode with SLACK_SIGNING_SECRET, Socket Mode with SLACK_APP_TOKEN.
@@ -15,6 +16,9 @@ import { createLogger } from './shared/logger.js';
  * console (a stand-in for Slack, so an admin can try `/ds01 launch demo` before the Slack app
  * exists) runs only when asked for with DS01_LOCAL_CONSOLE=1, which `npm run dev` sets.
  */
+// Before the first request: the bot's V8 settings (v8-flags.ts says why).
+const v8Flags = applyV8Flags();
+
 /**
  * On the local console the log goes to a file, so it never interleaves with the conversation; only
  * a fatal start-up line also reaches stderr.
@@ -59,6 +63,7 @@ async function main(): Promise<void> {
       ...(userOverrides ? { userOverrides } : {}),
       jobSecret,
       log,
+      v8Flags,
     });
     startLocalConsole({ sim, port: env.PORT, signingSecret, config, missing: mode.missing, ...(logFile ? { logFile } : {}), onQuit: () => void shutdown('stdin closed') });
   } else {
@@ -74,6 +79,7 @@ async function main(): Promise<void> {
       ...(userOverrides ? { userOverrides } : {}),
       jobSecret,
       log,
+      v8Flags,
     });
   }
   let stopping = false;
