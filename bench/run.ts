@@ -32,6 +32,9 @@ import { bootstrapRatioInterval, markdownTable, percentile, round1, round2, summ
  *   --only=ack,scale,launch,burst,hostile,faq  run only these figures (e.g. to profile one)
  *   --held-out the ack figure on a workload nobody tuned against: concurrency 50, and `limits` and
  *              `queue` besides the four tuned commands (scored once per change, reported apart)
+ *   --gc       run the bot and the floor under V8's --trace-gc-nvp and report, for each ack figure,
+ *              their young collections during its measured rounds: how many, how long they paused
+ *              the process, how much survived each (what found the pretenuring cost, BENCHMARKS.md)
  *   --held-out=2  a second one, set aside before session 7 tuned anything: concurrency 60, each round
  *              a seeded mix of all six commands from different users (a real burst is not one command)
  */
@@ -39,6 +42,7 @@ const argv = new Set(process.argv.slice(2));
 const QUICK = argv.has('--quick');
 const WRITE = argv.has('--write');
 const PROFILE = argv.has('--profile');
+const GC_TRACE = argv.has('--gc');
 const HELD_OUT_2 = argv.has('--held-out=2');
 const HELD_OUT = argv.has('--held-out') || HELD_OUT_2;
 const ONLY = process.argv
@@ -111,7 +115,7 @@ async function main(): Promise<void> {
   };
   const rows: Row[] = [];
   const profileDir = path.join(new URL('.', RESULTS_DIR).pathname, 'profiles');
-  const nodeArgs = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const nodeArgs = [...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...(GC_TRACE ? ['--trace-gc-nvp'] : [])];
 
   const world = new World(users);
   const h = new Harness(world);
@@ -178,9 +182,11 @@ async function main(): Promise<void> {
       const ackQueue = new Queue(hostQueueName('simack'), { connection: r });
       /** The launches wait in the GPU queue (the simulated host has no worker): take them all out. */
       const gq = new GpuQueue(r, TEST_JOB_SECRET);
+      let queuedJobs = 0;
       const emptyGpuQueue = async () => {
         for (const e of await gq.list()) await gq.take(e.requestId);
         await ackQueue.obliterate({ force: true });
+        queuedJobs = 0;
         while (!/Nobody is waiting/.test(messageText((await h.slash(users[0]!, 'queue')).ack)));
       };
       // Launches measured while at most this many wait: a queue of thousands is an incident, not the
@@ -203,11 +209,14 @@ async function main(): Promise<void> {
           // CPU each process group spent while its requests were in flight, per request (not for launch: its work follows the ack).
           const cpu: Record<'ours' | 'floor', { ms: number; n: number }> = { ours: { ms: 0, n: 0 }, floor: { ms: 0, n: 0 } };
           const pgidOf = { ours: h.bot.child.pid!, floor: floor.child.pid! };
+          // --gc: where each process's output stood when the measured rounds began.
+          const gcFrom = { ours: 0, floor: 0 };
           // The first rounds warm both up (JIT, connections) and are not counted: each command is a new
           // code path for the bot (the floor's is always the same empty ack), and V8 compiles it on a
           // background thread whose CPU counts against the bot's first rounds.
           for (let round = -ACK_WARMUP_ROUNDS; round < rounds; round++) {
             const order = round % 2 === 0 ? [ours, bare] : [bare, ours];
+            if (round === 0) Object.assign(gcFrom, { ours: h.bot.output.length, floor: floor.output.length });
             const roundP99: Partial<Record<'ours' | 'floor', number>> = {};
             for (const t of order) {
               const from = h.slack.calls.length;
@@ -238,6 +247,10 @@ async function main(): Promise<void> {
                 // Let our work after the ack finish before the floor's round, so it lands on our figure only.
                 await Promise.all(sent.filter((_, i) => subOf(i) === 'launch').map((s) => h.responseTo(s.responseUrl, 60_000)));
                 await waitForCalls(h, from, launches, (x) => x.method === 'chat.postMessage');
+                // …up to its last step, the job on the host's queue: otherwise that step runs during
+                // the next round, the floor's (flattering us) or ours.
+                queuedJobs += launches;
+                while ((await ackQueue.count()) < queuedJobs);
               }
             }
             if (roundP99.ours !== undefined && roundP99.floor !== undefined) paired.push(roundP99.ours / roundP99.floor);
@@ -253,6 +266,7 @@ async function main(): Promise<void> {
           const interval = bootstrapRatioInterval(byRound.ours, byRound.floor, 99);
           const p99Interval = [round2(interval.lo), round2(interval.hi)];
           const cpuPerAck = (x: { ms: number; n: number }) => (x.n ? round2(x.ms / x.n) : null);
+          const youngCollections = GC_TRACE ? { ours: scavenges(h.bot.output.slice(gcFrom.ours)), floor: scavenges(floor.output.slice(gcFrom.floor)) } : null;
           const cpuRatio = cpu.floor.ms > 0 && cpu.ours.n ? round2(cpu.ours.ms / cpu.ours.n / (cpu.floor.ms / cpu.floor.n)) : null;
           ack[`${sub}_c${c}`] = {
             ours: o,
@@ -263,7 +277,9 @@ async function main(): Promise<void> {
             p99_ratio_by_half: halfRatios,
             p99_ratio_95pct_interval: p99Interval,
             p99_ratio_paired_rounds_median: pairedMedian,
+            ...(youngCollections ? { young_collections: youngCollections } : {}),
           };
+          if (youngCollections) log(`  ${sub} c=${c} young collections: ${JSON.stringify(youngCollections)}`);
           rows.push({
             figure: `${HELD_OUT ? 'held-out ' : ''}ack /ds01 ${sub === 'mixed' ? `mix of ${MIXED.join('/')}` : sub}${sub === 'help' ? ' (no work after the ack)' : ''}, concurrency ${c}`,
             ours: `p50 ${o.p50} / p99 ${o.p99} ms`,
@@ -642,6 +658,30 @@ class LoadThread {
   async close(): Promise<void> {
     await this.worker.terminate();
   }
+}
+
+/**
+ * `--gc`: the young collections (scavenges) in a process's --trace-gc-nvp lines: how many, the pause
+ * (median and 90th percentile, ms) and how much of the young generation was still alive and so
+ * copied (median KB). A line the pipe split in two is not counted (`lines` says how many were read).
+ */
+function scavenges(output: string[]): { lines: number; pause_ms_p50: number; pause_ms_p90: number; survived_kb_p50: number } {
+  const pauses: number[] = [];
+  const survived: number[] = [];
+  for (const line of output) {
+    if (!line.includes(' gc=s ')) continue;
+    const pause = /pause=([\d.]+)/.exec(line);
+    const alive = /new_space_survived=(\d+)/.exec(line);
+    if (!pause || !alive) continue;
+    pauses.push(Number(pause[1]));
+    survived.push(Number(alive[1]) / 1024);
+  }
+  return {
+    lines: pauses.length,
+    pause_ms_p50: round2(percentile(pauses, 50)),
+    pause_ms_p90: round2(percentile(pauses, 90)),
+    survived_kb_p50: Math.round(percentile(survived, 50)),
+  };
 }
 
 /** A message to the user's DM: posted to their user id, or updated in the DM channel the simulator opened. */
