@@ -206,7 +206,7 @@ async function main(): Promise<void> {
           // Each round's samples, for the bootstrap interval.
           const byRound: Record<'ours' | 'floor', number[][]> = { ours: [], floor: [] };
           let waiting = 0;
-          // CPU each process group spent while its requests were in flight, per request (not for launch: its work follows the ack).
+          // CPU each process group spent while its requests were in flight, per request (not for launch or the mix: a launch's work follows the ack).
           const cpu: Record<'ours' | 'floor', { ms: number; n: number }> = { ours: { ms: 0, n: 0 }, floor: { ms: 0, n: 0 } };
           const pgidOf = { ours: h.bot.child.pid!, floor: floor.child.pid! };
           // --gc: where each process's output stood when the measured rounds began.
@@ -229,7 +229,7 @@ async function main(): Promise<void> {
                 t,
                 batch.map((user, i) => ({ user, text: text(i) })),
               );
-              if (round >= 0 && launches === 0) {
+              if (round >= 0 && sub !== 'mixed' && launches === 0) {
                 cpu[t.name].ms += groupCpuMs(pgidOf[t.name]) - cpu0;
                 cpu[t.name].n += sent.length;
               }
