@@ -250,7 +250,9 @@ async function main(): Promise<void> {
                 // …up to its last step, the job on the host's queue: otherwise that step runs during
                 // the next round, the floor's (flattering us) or ours.
                 queuedJobs += launches;
-                while ((await ackQueue.count()) < queuedJobs);
+                const deadline = Date.now() + 60_000;
+                while ((await ackQueue.count()) < queuedJobs)
+                  if (Date.now() > deadline) throw new Error(`only ${await ackQueue.count()} of ${queuedJobs} launch jobs reached the host queue`);
               }
             }
             if (roundP99.ours !== undefined && roundP99.floor !== undefined) paired.push(roundP99.ours / roundP99.floor);
