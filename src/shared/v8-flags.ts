@@ -12,7 +12,7 @@ import v8 from 'node:v8';
  * young objects the dead body points to, and promotes them. In the ack benchmark this doubled
  * what each young collection copied (about 2 MB against 1 MB) and made its pause 1.5–1.8× a bare
  * Bolt app's; without pretenuring the bot's pauses are as short as the bare app's (BENCHMARKS.md,
- * "What held the ack p99"). Nothing the bot keeps for long is made on the request path, so it loses
+ * "The ack goal, and what limits the rest"). Nothing the bot keeps for long is made on the request path, so it loses
  * nothing by it; building the FAQ index at start-up takes as long either way (~280 ms).
  */
 export const BOT_V8_FLAGS = ['--no-allocation-site-pretenuring'] as const;
