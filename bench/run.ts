@@ -182,6 +182,7 @@ async function main(): Promise<void> {
       const ackQueue = new Queue(hostQueueName('simack'), { connection: r });
       /** The launches wait in the GPU queue (the simulated host has no worker): take them all out. */
       const gq = new GpuQueue(r, TEST_JOB_SECRET);
+      /** Launch jobs on the host's queue since it was last emptied: as many launches wait in the GPU queue. */
       let queuedJobs = 0;
       const emptyGpuQueue = async () => {
         for (const e of await gq.list()) await gq.take(e.requestId);
@@ -205,7 +206,6 @@ async function main(): Promise<void> {
           const paired: number[] = [];
           // Each round's samples, for the bootstrap interval.
           const byRound: Record<'ours' | 'floor', number[][]> = { ours: [], floor: [] };
-          let waiting = 0;
           // CPU each process group spent while its requests were in flight, per request (not for launch or the mix: a launch's work follows the ack).
           const cpu: Record<'ours' | 'floor', { ms: number; n: number }> = { ours: { ms: 0, n: 0 }, floor: { ms: 0, n: 0 } };
           const pgidOf = { ours: h.bot.child.pid!, floor: floor.child.pid! };
@@ -256,10 +256,8 @@ async function main(): Promise<void> {
               }
             }
             if (roundP99.ours !== undefined && roundP99.floor !== undefined) paired.push(roundP99.ours / roundP99.floor);
-            if ((waiting += c * Number(sub === 'launch' || sub === 'mixed')) >= ACK_QUEUE_MAX) {
-              await emptyGpuQueue();
-              waiting = 0;
-            }
+            // queuedJobs: the launches waiting since the queue was last emptied (each one's job is on the host's queue).
+            if (queuedJobs >= ACK_QUEUE_MAX) await emptyGpuQueue();
           }
           const o = summary(samples.ours);
           const f = summary(samples.floor);

@@ -10,15 +10,15 @@ import { startBot, type RunningBot } from './app.js';
 import { createLogger } from './shared/logger.js';
 import { applyV8Flags } from './shared/v8-flags.js';
 
+// Before the first request: the bot's V8 settings (v8-flags.ts says why).
+const v8Flags = applyV8Flags();
+
 /**
  * `npm run bot` / `npm start`. HTTP mode with SLACK_SIGNING_SECRET, Socket Mode with SLACK_APP_TOKEN.
  * A partial Slack configuration stops start-up with a sentence naming what is missing. The local
  * console (a stand-in for Slack, so an admin can try `/ds01 launch demo` before the Slack app
  * exists) runs only when asked for with DS01_LOCAL_CONSOLE=1, which `npm run dev` sets.
  */
-// Before the first request: the bot's V8 settings (v8-flags.ts says why).
-const v8Flags = applyV8Flags();
-
 /**
  * On the local console the log goes to a file, so it never interleaves with the conversation; only
  * a fatal start-up line also reaches stderr.

@@ -12,13 +12,14 @@ import v8 from 'node:v8';
  * young objects the dead body points to, and promotes them. In the ack benchmark this doubled
  * what each young collection copied (about 2 MB against 1 MB) and made its pause 1.5–1.8× a bare
  * Bolt app's; without pretenuring the bot's pauses are as short as the bare app's (BENCHMARKS.md,
- * "The ack goal, and what limits the rest"). Nothing the bot keeps for long is made on the request path, so it loses
- * nothing by it; building the FAQ index at start-up takes as long either way (~280 ms).
+ * "The ack goal, and what limits the rest"). Nothing the bot keeps for long is made on the request
+ * path, so it loses nothing by it; building the FAQ index at start-up takes as long either way
+ * (~280 ms).
  */
 export const BOT_V8_FLAGS = ['--no-allocation-site-pretenuring'] as const;
 
 /** V8 reads this flag at each collection, so setting it before the first request is enough. */
-export function applyV8Flags(flags: readonly string[] = BOT_V8_FLAGS): readonly string[] {
-  for (const flag of flags) v8.setFlagsFromString(flag);
-  return flags;
+export function applyV8Flags(): readonly string[] {
+  for (const flag of BOT_V8_FLAGS) v8.setFlagsFromString(flag);
+  return BOT_V8_FLAGS;
 }
